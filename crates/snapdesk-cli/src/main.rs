@@ -1,0 +1,82 @@
+//! `snapdesk`: the command line host. Every command is a thin adapter over a core crate;
+//! this file only parses arguments, sets up paths and logging, and prints results.
+//!
+//! Exit codes: 0 success, 1 failure, 2 usage error (clap's own).
+
+mod output;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use snapdesk_core::{AppInfo, AppPaths};
+
+use crate::output::Output;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "snapdesk",
+    version,
+    about = "Snapdesk: diagnose managed Apache Iggy deployments from snapshots",
+    long_about = None,
+    propagate_version = true,
+)]
+struct Cli {
+    /// Keep every Snapdesk file (config, library, cache, logs) under this directory.
+    /// Overrides SNAPDESK_HOME.
+    #[arg(long, global = true, value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+
+    /// Print results and errors as JSON on standard output.
+    #[arg(long, global = true)]
+    json: bool,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Show the version and the directories Snapdesk uses.
+    Info,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let out = Output::new(cli.json);
+    match run(cli, &out) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            out.error(&err);
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli, out: &Output) -> snapdesk_core::Result<()> {
+    let overridden =
+        cli.data_dir.is_some() || std::env::var_os(snapdesk_core::paths::HOME_ENV).is_some();
+    let paths = AppPaths::resolve(cli.data_dir.as_deref())?;
+    paths.ensure()?;
+    let _log = snapdesk_core::logging::init(&paths.log_dir, "warn");
+    tracing::info!(command = ?cli.command, "snapdesk {}", snapdesk_core::VERSION);
+    match cli.command {
+        Command::Info => {
+            let info = AppInfo::new(paths, overridden);
+            out.print(&info, |info| {
+                let p = &info.paths;
+                format!(
+                    "{} {} ({}/{})\nconfig  {}\ndata    {}\ncache   {}\nlogs    {}",
+                    info.product_name,
+                    info.version,
+                    info.os,
+                    info.arch,
+                    p.config_dir.display(),
+                    p.data_dir.display(),
+                    p.cache_dir.display(),
+                    p.log_dir.display()
+                )
+            })
+        }
+    }
+}

@@ -1,0 +1,113 @@
+//! Tauri commands: one-line adapters over core functions. Errors cross IPC as
+//! `snapdesk_core::Error` (`{code, message, hint, details}`), never as bare strings.
+
+use snapdesk_core::{AppInfo, Error};
+use tauri::State;
+
+use crate::AppState;
+
+/// Every command name; `build.rs` generates an `allow-*` permission for each.
+pub const COMMANDS: &[&str] = &["app_info"];
+
+pub fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + Send + Sync + 'static
+{
+    tauri::generate_handler![app_info]
+}
+
+#[tauri::command]
+pub fn app_info(state: State<'_, AppState>) -> Result<AppInfo, Error> {
+    Ok(AppInfo::new(state.paths.clone(), state.home_overridden))
+}
+
+#[cfg(test)]
+mod tests {
+    use tauri::ipc::{CallbackFn, InvokeBody};
+    use tauri::test::{mock_builder, MockRuntime, INVOKE_KEY};
+    use tauri::webview::InvokeRequest;
+
+    use crate::AppState;
+
+    fn build(home: &std::path::Path) -> tauri::App<MockRuntime> {
+        let state = AppState::new(snapdesk_core::AppPaths::under(home), true);
+        // The real context: the app's own ACL (capabilities) applies, as in the app.
+        crate::setup(mock_builder(), state)
+            .build(tauri::generate_context!())
+            .expect("mock app")
+    }
+
+    fn invoke(
+        app: &tauri::App<MockRuntime>,
+        label: &str,
+        url: &str,
+        cmd: &str,
+    ) -> Result<serde_json::Value, serde_json::Value> {
+        let webview = tauri::WebviewWindowBuilder::new(app, label, Default::default())
+            .build()
+            .expect("mock window");
+        tauri::test::get_ipc_response(
+            &webview,
+            InvokeRequest {
+                cmd: cmd.into(),
+                callback: CallbackFn(0),
+                error: CallbackFn(1),
+                url: url.parse().expect("url"),
+                body: InvokeBody::default(),
+                headers: Default::default(),
+                invoke_key: INVOKE_KEY.to_string(),
+            },
+        )
+        .map(|b| b.deserialize::<serde_json::Value>().expect("json body"))
+    }
+
+    #[test]
+    fn app_info_reports_version_and_overridden_paths() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let app = build(tmp.path());
+        let v = invoke(&app, "main", "tauri://localhost", "app_info").expect("app_info succeeds");
+        assert_eq!(v["product_name"], "Snapdesk");
+        assert_eq!(v["version"], snapdesk_core::VERSION);
+        assert_eq!(v["home_overridden"], true);
+        assert_eq!(
+            v["paths"]["data_dir"],
+            tmp.path().join("data").display().to_string()
+        );
+    }
+
+    #[test]
+    fn a_window_without_a_capability_cannot_call_app_commands() {
+        // A report window (or any other label) matches no capability: the ACL refuses it even
+        // though its custom-scheme URL counts as local.
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let app = build(tmp.path());
+        let err = invoke(&app, "report", "tauri://localhost", "app_info").unwrap_err();
+        assert!(err.to_string().contains("not allowed"), "{err}");
+    }
+
+    #[test]
+    fn a_remote_origin_cannot_call_app_commands() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let app = build(tmp.path());
+        assert!(invoke(&app, "main", "https://example.com", "app_info").is_err());
+    }
+
+    #[test]
+    fn unknown_command_is_refused() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let app = build(tmp.path());
+        assert!(invoke(&app, "main", "tauri://localhost", "does_not_exist").is_err());
+    }
+
+    #[test]
+    fn build_script_capabilities_and_handler_list_the_same_commands() {
+        let build_rs = include_str!("../build.rs");
+        let caps = include_str!("../capabilities/main.json");
+        for cmd in super::COMMANDS {
+            assert!(
+                build_rs.contains(&format!("\"{cmd}\"")),
+                "build.rs lacks {cmd}"
+            );
+            let perm = format!("\"allow-{}\"", cmd.replace('_', "-"));
+            assert!(caps.contains(&perm), "capabilities/main.json lacks {perm}");
+        }
+    }
+}

@@ -1,0 +1,95 @@
+//! The Snapdesk desktop app: a thin Tauri host over the core crates. It wires state, commands
+//! and security; the work itself lives in `crates/`.
+
+pub mod commands;
+
+use std::path::PathBuf;
+
+use snapdesk_core::AppPaths;
+
+/// State shared by every command.
+pub struct AppState {
+    pub paths: AppPaths,
+    pub home_overridden: bool,
+}
+
+impl AppState {
+    pub fn new(paths: AppPaths, home_overridden: bool) -> Self {
+        Self {
+            paths,
+            home_overridden,
+        }
+    }
+}
+
+/// Reads `--data-dir DIR` (or `--data-dir=DIR`) from the app's own arguments.
+fn data_dir_arg(args: impl Iterator<Item = String>) -> Option<PathBuf> {
+    let mut args = args.skip(1);
+    while let Some(arg) = args.next() {
+        if arg == "--data-dir" {
+            return args.next().map(PathBuf::from);
+        }
+        if let Some(v) = arg.strip_prefix("--data-dir=") {
+            return Some(PathBuf::from(v));
+        }
+    }
+    None
+}
+
+/// Adds the app's state and commands to a builder; shared by `run` and the command tests
+/// (which pass `tauri::test::mock_builder()`).
+pub fn setup<R: tauri::Runtime>(builder: tauri::Builder<R>, state: AppState) -> tauri::Builder<R> {
+    builder.manage(state).invoke_handler(commands::handler())
+}
+
+pub fn run() {
+    let explicit = data_dir_arg(std::env::args());
+    let overridden =
+        explicit.is_some() || std::env::var_os(snapdesk_core::paths::HOME_ENV).is_some();
+    let paths = match AppPaths::resolve(explicit.as_deref()).and_then(|p| p.ensure().map(|_| p)) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("error[{}]: {}", e.code, e.message);
+            std::process::exit(1);
+        }
+    };
+    let _log = snapdesk_core::logging::init(&paths.log_dir, "warn");
+    tracing::info!(
+        "Snapdesk {} starting, data in {}",
+        snapdesk_core::VERSION,
+        paths.data_dir.display()
+    );
+
+    let result = setup(tauri::Builder::default(), AppState::new(paths, overridden))
+        .run(tauri::generate_context!());
+    if let Err(e) = result {
+        tracing::error!("the app stopped with an error: {e}");
+        eprintln!("error[internal]: Snapdesk could not start: {e}");
+        std::process::exit(1);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(v: &[&str]) -> impl Iterator<Item = String> {
+        v.iter()
+            .map(|s| (*s).to_owned())
+            .collect::<Vec<_>>()
+            .into_iter()
+    }
+
+    #[test]
+    fn data_dir_flag_is_read_in_both_forms() {
+        assert_eq!(
+            data_dir_arg(args(&["app", "--data-dir", "/x"])),
+            Some("/x".into())
+        );
+        assert_eq!(
+            data_dir_arg(args(&["app", "--data-dir=/y"])),
+            Some("/y".into())
+        );
+        assert_eq!(data_dir_arg(args(&["app"])), None);
+    }
+}

@@ -1,0 +1,39 @@
+//! The TypeScript bindings of every type that crosses IPC, generated with ts-rs.
+//!
+//! `ui/src/lib/bindings/` is committed; `tests/tests/ipc_bindings.rs` fails when it drifts
+//! from the Rust types. Regenerate with:
+//! `SNAPDESK_UPDATE_BINDINGS=1 cargo test -p snapdesk-tests --test ipc_bindings`.
+
+use std::path::PathBuf;
+
+use ts_rs::{Config, TS};
+
+use crate::workspace;
+
+/// Where the bindings live in the UI.
+pub fn dir() -> PathBuf {
+    workspace::root()
+        .join("ui")
+        .join("src")
+        .join("lib")
+        .join("bindings")
+}
+
+fn one<T: TS + 'static + ?Sized>(cfg: &Config) -> (String, String) {
+    let name = format!("{}.ts", T::ident(cfg));
+    let text = T::export_to_string(cfg).unwrap_or_else(|e| panic!("export {name}: {e}"));
+    (name, text)
+}
+
+/// Every IPC type: (file name, file contents).
+pub fn generate() -> Vec<(String, String)> {
+    let cfg = Config::new();
+    let mut files = vec![
+        one::<snapdesk_core::ErrorCode>(&cfg),
+        one::<snapdesk_core::Error>(&cfg),
+        one::<snapdesk_core::AppPaths>(&cfg),
+        one::<snapdesk_core::AppInfo>(&cfg),
+    ];
+    files.sort();
+    files
+}

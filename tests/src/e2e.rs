@@ -1,0 +1,463 @@
+//! Desktop end-to-end harness: Xvfb, tauri-driver (WebKitWebDriver behind it) and a small
+//! W3C WebDriver client. Each [`App`] runs the real `snapdesk-app` binary with its own data
+//! directory on its own X display; dropping it ends the session, stops tauri-driver with
+//! SIGTERM (SIGKILL would orphan WebKitWebDriver) and stops Xvfb.
+//!
+//! Tools: `Xvfb` and `WebKitWebDriver` from Debian, `tauri-driver` from the project-local
+//! tools directory (`.tools/bin`, installed by `scripts/test` at a pinned version).
+
+use std::io::{BufRead, BufReader};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use anyhow::{anyhow, bail, Context, Result};
+use serde_json::{json, Value};
+
+use crate::workspace;
+
+/// The W3C element reference key.
+const ELEMENT_KEY: &str = "element-6066-11e4-a52e-4f735466cecf";
+
+/// One desktop session at a time: WebKit on 2 cores is slow enough without contention.
+static SERIAL: Mutex<()> = Mutex::new(());
+
+/// Whether the end-to-end tests must run. `scripts/test` sets `SNAPDESK_E2E=1`; a plain
+/// `cargo test` without the tools skips them with a message rather than failing obscurely.
+pub fn enabled() -> bool {
+    std::env::var("SNAPDESK_E2E")
+        .map(|v| v == "1")
+        .unwrap_or(false)
+}
+
+/// Where screenshots go: `target/e2e-shots/`.
+pub fn shots_dir() -> PathBuf {
+    workspace::target_dir().join("e2e-shots")
+}
+
+fn free_port() -> Result<u16> {
+    let l = TcpListener::bind("127.0.0.1:0")?;
+    Ok(l.local_addr()?.port())
+}
+
+fn tauri_driver_path() -> PathBuf {
+    if let Some(p) = std::env::var_os("TAURI_DRIVER") {
+        return PathBuf::from(p);
+    }
+    workspace::root()
+        .join(".tools")
+        .join("bin")
+        .join("tauri-driver")
+}
+
+fn terminate(child: &mut Child) {
+    let pid = child.id().to_string();
+    let _ = Command::new("kill").args(["-TERM", &pid]).status();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while Instant::now() < deadline {
+        if let Ok(Some(_)) = child.try_wait() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+/// A virtual X display.
+struct Xvfb {
+    child: Child,
+    display: String,
+}
+
+impl Xvfb {
+    fn start() -> Result<Self> {
+        let mut child = Command::new("Xvfb")
+            .args([
+                "-displayfd",
+                "1",
+                "-screen",
+                "0",
+                "1280x800x24",
+                "-nolisten",
+                "tcp",
+            ])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .context("cannot start Xvfb (apt-get install xvfb)")?;
+        let stdout = child.stdout.take().context("Xvfb stdout")?;
+        let mut line = String::new();
+        BufReader::new(stdout).read_line(&mut line)?;
+        let n: u32 = line
+            .trim()
+            .parse()
+            .with_context(|| format!("Xvfb said {line:?}"))?;
+        Ok(Self {
+            child,
+            display: format!(":{n}"),
+        })
+    }
+}
+
+impl Drop for Xvfb {
+    fn drop(&mut self) {
+        terminate(&mut self.child);
+    }
+}
+
+/// A running app under WebDriver.
+pub struct App {
+    http: reqwest::blocking::Client,
+    base: String,
+    session: String,
+    driver: Child,
+    _xvfb: Xvfb,
+    data_dir: tempfile::TempDir,
+    _serial: MutexGuard<'static, ()>,
+}
+
+impl App {
+    /// Starts Xvfb, tauri-driver and the app with a fresh data directory.
+    pub fn launch() -> Result<Self> {
+        let serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+        let app_bin = workspace::debug_bin("snapdesk-app");
+        if !app_bin.exists() {
+            bail!(
+                "{} is missing: run `cargo build --workspace` first",
+                app_bin.display()
+            );
+        }
+        let driver_bin = tauri_driver_path();
+        if !driver_bin.exists() {
+            bail!(
+                "{} is missing: scripts/test installs it",
+                driver_bin.display()
+            );
+        }
+        let data_dir = tempfile::Builder::new().prefix("snapdesk-e2e-").tempdir()?;
+        let xvfb = Xvfb::start()?;
+        let port = free_port()?;
+        let native_port = free_port()?;
+        let driver = Command::new(&driver_bin)
+            .args([
+                "--port",
+                &port.to_string(),
+                "--native-port",
+                &native_port.to_string(),
+            ])
+            .env("DISPLAY", &xvfb.display)
+            .env("NO_AT_BRIDGE", "1")
+            .env("SNAPDESK_LOG", "info")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .context("cannot start tauri-driver")?;
+        let http = reqwest::blocking::Client::builder()
+            .timeout(Duration::from_secs(60))
+            .build()?;
+        let base = format!("http://127.0.0.1:{port}");
+        let mut app = Self {
+            http,
+            base,
+            session: String::new(),
+            driver,
+            _xvfb: xvfb,
+            data_dir,
+            _serial: serial,
+        };
+        app.wait_driver_ready()?;
+        let caps = json!({
+            "capabilities": { "alwaysMatch": { "tauri:options": {
+                "application": app_bin,
+                "args": ["--data-dir", app.data_dir.path()],
+            }}}
+        });
+        let v = app.post_raw("/session", caps)?;
+        app.session = v["value"]["sessionId"]
+            .as_str()
+            .ok_or_else(|| anyhow!("no session id in {v}"))?
+            .to_owned();
+        app.wait_for("the app root", Duration::from_secs(20), |a| {
+            Ok(a.find_opt("[data-testid=app-root]")?.is_some())
+        })?;
+        Ok(app)
+    }
+
+    /// The app's own data directory (its `--data-dir`).
+    pub fn data_dir(&self) -> &Path {
+        self.data_dir.path()
+    }
+
+    fn wait_driver_ready(&self) -> Result<()> {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if let Ok(r) = self.http.get(format!("{}/status", self.base)).send() {
+                if r.status().is_success() {
+                    return Ok(());
+                }
+            }
+            if Instant::now() > deadline {
+                bail!("tauri-driver did not answer on {}", self.base);
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    fn post_raw(&self, path: &str, body: Value) -> Result<Value> {
+        let r = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .json(&body)
+            .send()?;
+        let status = r.status();
+        let v: Value = r.json().unwrap_or(Value::Null);
+        if !status.is_success() {
+            bail!("WebDriver POST {path} -> {status}: {v}");
+        }
+        Ok(v)
+    }
+
+    fn cmd(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Result<Value> {
+        let url = format!("{}/session/{}{path}", self.base, self.session);
+        let mut req = self.http.request(method.clone(), url);
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let r = req.send()?;
+        let status = r.status();
+        let v: Value = r.json().unwrap_or(Value::Null);
+        if !status.is_success() {
+            bail!("WebDriver {method} {path} -> {status}: {v}");
+        }
+        Ok(v["value"].clone())
+    }
+
+    /// The document title.
+    pub fn title(&self) -> Result<String> {
+        Ok(self
+            .cmd(reqwest::Method::GET, "/title", None)?
+            .as_str()
+            .unwrap_or_default()
+            .to_owned())
+    }
+
+    /// Finds an element by CSS selector, `None` when absent.
+    pub fn find_opt(&self, css: &str) -> Result<Option<String>> {
+        let url = format!("{}/session/{}/element", self.base, self.session);
+        let r = self
+            .http
+            .post(url)
+            .json(&json!({"using": "css selector", "value": css}))
+            .send()?;
+        if r.status().as_u16() == 404 {
+            return Ok(None);
+        }
+        let status = r.status();
+        let v: Value = r.json()?;
+        if !status.is_success() {
+            bail!("find {css} -> {status}: {v}");
+        }
+        Ok(v["value"][ELEMENT_KEY].as_str().map(str::to_owned))
+    }
+
+    /// Finds an element by `data-testid`, waiting up to 10 s for it.
+    pub fn by_testid(&self, id: &str) -> Result<String> {
+        let css = format!("[data-testid=\"{id}\"]");
+        let mut found = None;
+        self.wait_for(&format!("element {css}"), Duration::from_secs(10), |a| {
+            found = a.find_opt(&css)?;
+            Ok(found.is_some())
+        })?;
+        found.ok_or_else(|| anyhow!("{css} not found"))
+    }
+
+    pub fn click(&self, element: &str) -> Result<()> {
+        self.cmd(
+            reqwest::Method::POST,
+            &format!("/element/{element}/click"),
+            Some(json!({})),
+        )?;
+        Ok(())
+    }
+
+    pub fn click_testid(&self, id: &str) -> Result<()> {
+        let e = self.by_testid(id)?;
+        self.click(&e)
+    }
+
+    /// Types text into an element.
+    pub fn type_into(&self, element: &str, text: &str) -> Result<()> {
+        self.cmd(
+            reqwest::Method::POST,
+            &format!("/element/{element}/value"),
+            Some(json!({ "text": text })),
+        )?;
+        Ok(())
+    }
+
+    /// The element's rendered text (`innerText`). WebKitWebDriver's own "element text"
+    /// endpoint returns "" for some visible elements, so this asks the page.
+    pub fn text(&self, element: &str) -> Result<String> {
+        let v = self.exec(
+            "return arguments[0].innerText;",
+            json!([{ ELEMENT_KEY: element }]),
+        )?;
+        Ok(v.as_str().unwrap_or_default().to_owned())
+    }
+
+    pub fn attribute(&self, element: &str, name: &str) -> Result<Option<String>> {
+        let v = self.cmd(
+            reqwest::Method::GET,
+            &format!("/element/{element}/attribute/{name}"),
+            None,
+        )?;
+        Ok(v.as_str().map(str::to_owned))
+    }
+
+    /// Runs a script in the page and returns its result.
+    pub fn exec(&self, script: &str, args: Value) -> Result<Value> {
+        self.cmd(
+            reqwest::Method::POST,
+            "/execute/sync",
+            Some(json!({ "script": script, "args": args })),
+        )
+    }
+
+    /// Presses keys through the Actions API: `keys` are W3C key values, pressed in order and
+    /// released in reverse (so `["\u{E009}", "2"]` is Ctrl+2).
+    pub fn chord(&self, keys: &[&str]) -> Result<()> {
+        let mut actions: Vec<Value> = keys
+            .iter()
+            .map(|k| json!({"type": "keyDown", "value": k}))
+            .collect();
+        actions.extend(
+            keys.iter()
+                .rev()
+                .map(|k| json!({"type": "keyUp", "value": k})),
+        );
+        self.cmd(
+            reqwest::Method::POST,
+            "/actions",
+            Some(json!({"actions": [{"type": "key", "id": "kbd", "actions": actions}]})),
+        )?;
+        let _ = self.cmd(reqwest::Method::DELETE, "/actions", None);
+        Ok(())
+    }
+
+    /// Presses one key (W3C key value), e.g. `"\u{E015}"` for ArrowDown.
+    pub fn press(&self, key: &str) -> Result<()> {
+        self.chord(&[key])
+    }
+
+    /// The `data-testid` of the focused element, if any.
+    pub fn focused_testid(&self) -> Result<Option<String>> {
+        let v = self.exec(
+            "const e = document.activeElement; return e ? e.getAttribute('data-testid') : null;",
+            json!([]),
+        )?;
+        Ok(v.as_str().map(str::to_owned))
+    }
+
+    /// Polls `cond` until it holds or `timeout` passes.
+    pub fn wait_for(
+        &self,
+        what: &str,
+        timeout: Duration,
+        mut cond: impl FnMut(&Self) -> Result<bool>,
+    ) -> Result<()> {
+        let deadline = Instant::now() + timeout;
+        let mut last_err = None;
+        loop {
+            match cond(self) {
+                Ok(true) => return Ok(()),
+                Ok(false) => {}
+                Err(e) => last_err = Some(e),
+            }
+            if Instant::now() > deadline {
+                let extra = last_err
+                    .map(|e| format!(" (last error: {e})"))
+                    .unwrap_or_default();
+                bail!("timed out after {timeout:?} waiting for {what}{extra}");
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// Saves a PNG screenshot of the webview as `target/e2e-shots/<name>.png`.
+    pub fn screenshot(&self, name: &str) -> Result<PathBuf> {
+        use base64_decode as b64;
+        let v = self.cmd(reqwest::Method::GET, "/screenshot", None)?;
+        let data = v
+            .as_str()
+            .ok_or_else(|| anyhow!("screenshot is not a string"))?;
+        let bytes = b64::decode(data)?;
+        let dir = shots_dir();
+        std::fs::create_dir_all(&dir)?;
+        let path = dir.join(format!("{name}.png"));
+        std::fs::write(&path, bytes)?;
+        Ok(path)
+    }
+}
+
+impl Drop for App {
+    fn drop(&mut self) {
+        if !self.session.is_empty() {
+            let _ = self
+                .http
+                .delete(format!("{}/session/{}", self.base, self.session))
+                .send();
+        }
+        terminate(&mut self.driver);
+    }
+}
+
+/// A small standard base64 decoder (the screenshot is the only base64 we read).
+mod base64_decode {
+    use anyhow::{bail, Result};
+
+    pub fn decode(s: &str) -> Result<Vec<u8>> {
+        fn val(c: u8) -> Option<u32> {
+            Some(match c {
+                b'A'..=b'Z' => c - b'A',
+                b'a'..=b'z' => c - b'a' + 26,
+                b'0'..=b'9' => c - b'0' + 52,
+                b'+' => 62,
+                b'/' => 63,
+                _ => return None,
+            } as u32)
+        }
+        let clean: Vec<u8> = s.bytes().filter(|c| !c.is_ascii_whitespace()).collect();
+        let mut out = Vec::with_capacity(clean.len() * 3 / 4);
+        for chunk in clean.chunks(4) {
+            let mut acc = 0u32;
+            let mut n = 0;
+            for &c in chunk {
+                if c == b'=' {
+                    break;
+                }
+                let Some(v) = val(c) else {
+                    bail!("invalid base64 byte {c}")
+                };
+                acc = (acc << 6) | v;
+                n += 1;
+            }
+            acc <<= 6 * (4 - n);
+            let bytes = acc.to_be_bytes();
+            out.extend_from_slice(&bytes[1..n.max(1)]);
+        }
+        Ok(out)
+    }
+
+    #[cfg(test)]
+    mod tests {
+        #[test]
+        fn decodes_padding_variants() {
+            assert_eq!(super::decode("aGVsbG8=").unwrap(), b"hello");
+            assert_eq!(super::decode("aGk=").unwrap(), b"hi");
+            assert_eq!(super::decode("YWJj").unwrap(), b"abc");
+        }
+    }
+}

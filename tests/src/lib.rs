@@ -1,0 +1,6 @@
+//! Shared helpers for Snapdesk's cross-crate and end-to-end tests.
+
+pub mod bindings;
+pub mod cli;
+pub mod e2e;
+pub mod workspace;

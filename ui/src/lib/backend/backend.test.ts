@@ -1,0 +1,189 @@
+import { afterEach, describe, expect, it, vi } from "vitest";
+
+const invokeMock = vi.hoisted(() => vi.fn());
+vi.mock("@tauri-apps/api/core", () => ({ invoke: invokeMock }));
+
+import {
+  BackendError,
+  FAKE_APP_INFO,
+  createFakeBackend,
+  createTauriBackend,
+  fakeOptionsFromQuery,
+  isAppError,
+  isTauri,
+  selectBackend,
+  toAppError,
+  toBackendError,
+} from "./index";
+import { call } from "./tauri";
+import type { AppError } from "../bindings/AppError";
+
+const notFound: AppError = {
+  code: "not_found",
+  message: "snapshot abc not found",
+  hint: "Refresh the list of snapshots.",
+  details: { id: "abc" },
+};
+
+afterEach(() => invokeMock.mockReset());
+
+describe("toAppError", () => {
+  it("wraps a string as an internal error", () => {
+    expect(toAppError("boom")).toEqual({ code: "internal", message: "boom", hint: null, details: null });
+  });
+
+  it("keeps an AppError as it crossed IPC", () => {
+    expect(toAppError(notFound)).toEqual(notFound);
+  });
+
+  it("fills a missing hint and details with null", () => {
+    expect(toAppError({ code: "io", message: "disk full" })).toEqual({
+      code: "io",
+      message: "disk full",
+      hint: null,
+      details: null,
+    });
+  });
+
+  it("uses the message of an Error", () => {
+    expect(toAppError(new TypeError("bad"))).toEqual({ code: "internal", message: "bad", hint: null, details: null });
+  });
+
+  it("stringifies unknown values", () => {
+    expect(toAppError(undefined).message).toBe("undefined");
+    expect(toAppError(42)).toEqual({ code: "internal", message: "42", hint: null, details: null });
+    expect(toAppError({ nope: true }).code).toBe("internal");
+    expect(toAppError({ code: 5, message: "x" }).code).toBe("internal");
+  });
+
+  it("recognises AppError shapes", () => {
+    expect(isAppError(notFound)).toBe(true);
+    expect(isAppError({ code: "", message: "x" })).toBe(false);
+    expect(isAppError(null)).toBe(false);
+    expect(isAppError("internal")).toBe(false);
+  });
+
+  it("unwraps a BackendError", () => {
+    expect(toAppError(new BackendError(notFound))).toEqual(notFound);
+    const be = new BackendError(notFound);
+    expect(toBackendError(be)).toBe(be);
+  });
+});
+
+describe("BackendError", () => {
+  it("exposes code, message, hint and details", () => {
+    const e = new BackendError(notFound);
+    expect(e).toBeInstanceOf(Error);
+    expect(e.name).toBe("BackendError");
+    expect(e.code).toBe("not_found");
+    expect(e.message).toBe("snapshot abc not found");
+    expect(e.hint).toBe("Refresh the list of snapshots.");
+    expect(e.details).toEqual({ id: "abc" });
+  });
+});
+
+describe("tauri backend", () => {
+  it("calls app_info and returns the result", async () => {
+    invokeMock.mockResolvedValueOnce(FAKE_APP_INFO);
+    const b = createTauriBackend();
+    expect(b.kind).toBe("tauri");
+    await expect(b.appInfo()).resolves.toEqual(FAKE_APP_INFO);
+    expect(invokeMock).toHaveBeenCalledWith("app_info", undefined);
+  });
+
+  it("turns a string rejection into a BackendError with code internal", async () => {
+    invokeMock.mockRejectedValueOnce("command app_info not found");
+    const err = await createTauriBackend()
+      .appInfo()
+      .then(
+        () => null,
+        (e: unknown) => e,
+      );
+    expect(err).toBeInstanceOf(BackendError);
+    expect((err as BackendError).appError).toEqual({
+      code: "internal",
+      message: "command app_info not found",
+      hint: null,
+      details: null,
+    });
+  });
+
+  it("keeps an AppError rejection", async () => {
+    invokeMock.mockRejectedValueOnce(notFound);
+    await expect(call("whatever", { a: 1 })).rejects.toMatchObject({
+      name: "BackendError",
+      code: "not_found",
+      message: "snapshot abc not found",
+      hint: "Refresh the list of snapshots.",
+      appError: notFound,
+    });
+    expect(invokeMock).toHaveBeenCalledWith("whatever", { a: 1 });
+  });
+});
+
+describe("backend selection", () => {
+  it("detects Tauri by __TAURI_INTERNALS__", () => {
+    expect(isTauri({ __TAURI_INTERNALS__: {} })).toBe(true);
+    expect(isTauri({})).toBe(false);
+    expect(isTauri(null)).toBe(false);
+    expect(selectBackend({ __TAURI_INTERNALS__: {} }).kind).toBe("tauri");
+    expect(selectBackend({}).kind).toBe("fake");
+  });
+
+  it("reads browser preview knobs from the query", () => {
+    expect(fakeOptionsFromQuery("")).toEqual({});
+    expect(fakeOptionsFromQuery("?fake=slow").delayMs).toBe(1500);
+    expect(fakeOptionsFromQuery("?fake=error").failures?.appInfo?.code).toBe("config");
+  });
+});
+
+describe("fake backend", () => {
+  it("returns plausible AppInfo", async () => {
+    const b = createFakeBackend();
+    const info = await b.appInfo();
+    expect(info.product_name).toBe("Snapdesk");
+    expect(info.version).toMatch(/^\d+\.\d+\.\d+/);
+    expect(info.paths.data_dir).toContain("snapdesk");
+    expect(b.calls).toEqual(["appInfo"]);
+  });
+
+  it("returns copies, not its own state", async () => {
+    const b = createFakeBackend();
+    const first = await b.appInfo();
+    first.version = "mutated";
+    expect((await b.appInfo()).version).toBe(FAKE_APP_INFO.version);
+  });
+
+  it("can be given AppInfo and changed later", async () => {
+    const b = createFakeBackend({ appInfo: { ...FAKE_APP_INFO, version: "9.9.9" } });
+    expect((await b.appInfo()).version).toBe("9.9.9");
+    b.setAppInfo({ ...FAKE_APP_INFO, home_overridden: true });
+    expect((await b.appInfo()).home_overridden).toBe(true);
+  });
+
+  it("fails with a BackendError when told to, and recovers", async () => {
+    const b = createFakeBackend({ failures: { appInfo: notFound } });
+    await expect(b.appInfo()).rejects.toBeInstanceOf(BackendError);
+    await expect(b.appInfo()).rejects.toMatchObject({ appError: notFound });
+    b.fail("appInfo", null);
+    await expect(b.appInfo()).resolves.toEqual(FAKE_APP_INFO);
+    b.fail("appInfo", { code: "timeout", message: "slow", hint: null, details: null });
+    await expect(b.appInfo()).rejects.toMatchObject({ code: "timeout" });
+  });
+
+  it("honours delayMs", async () => {
+    vi.useFakeTimers();
+    try {
+      const b = createFakeBackend({ delayMs: 1000 });
+      let done = false;
+      const p = b.appInfo().then(() => (done = true));
+      await vi.advanceTimersByTimeAsync(999);
+      expect(done).toBe(false);
+      await vi.advanceTimersByTimeAsync(1);
+      await p;
+      expect(done).toBe(true);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+});

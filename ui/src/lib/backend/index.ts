@@ -1,0 +1,48 @@
+/**
+ * The one door to the Rust side. Nothing else in the UI imports @tauri-apps.
+ */
+import type { Backend } from "./types";
+import { createTauriBackend } from "./tauri";
+import { createFakeBackend, type FakeBackendOptions } from "./fake";
+
+export type { Backend, BackendKind } from "./types";
+export { BackendError, toAppError, toBackendError, isAppError } from "./errors";
+export { createFakeBackend, FAKE_APP_INFO, type FakeBackend, type FakeBackendOptions } from "./fake";
+export { createTauriBackend } from "./tauri";
+
+/** True when running inside a Tauri webview. */
+export function isTauri(win: unknown = globalThis): boolean {
+  return typeof win === "object" && win !== null && "__TAURI_INTERNALS__" in win;
+}
+
+/**
+ * Browser-only knobs for previewing states without Tauri:
+ * `?fake=slow` (answers after 1.5 s), `?fake=error` (appInfo fails).
+ */
+export function fakeOptionsFromQuery(search: string): FakeBackendOptions {
+  const mode = new URLSearchParams(search).get("fake");
+  if (mode === "slow") return { delayMs: 1500 };
+  if (mode === "error") {
+    return {
+      delayMs: 300,
+      failures: {
+        appInfo: {
+          code: "config",
+          message: "Could not read /home/dev/.config/snapdesk/config.toml: expected `=` at line 3",
+          hint: "Fix or remove the file, then reload. Snapdesk recreates defaults when it is missing.",
+          details: null,
+        },
+      },
+    };
+  }
+  return {};
+}
+
+export function selectBackend(win: unknown = globalThis, search = ""): Backend {
+  return isTauri(win) ? createTauriBackend() : createFakeBackend(fakeOptionsFromQuery(search));
+}
+
+export const backend: Backend = selectBackend(
+  globalThis,
+  typeof location === "undefined" ? "" : location.search,
+);
