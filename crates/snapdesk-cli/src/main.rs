@@ -3,6 +3,7 @@
 //!
 //! Exit codes: 0 success, 1 failure, 2 usage error (clap's own).
 
+mod collect;
 mod output;
 
 use std::path::PathBuf;
@@ -39,6 +40,8 @@ struct Cli {
 enum Command {
     /// Show the version and the directories Snapdesk uses.
     Info,
+    /// Collect a snapshot of this machine (the same archive format the Supervisor produces).
+    Collect(collect::CollectArgs),
 }
 
 fn main() -> ExitCode {
@@ -61,6 +64,7 @@ fn run(cli: Cli, out: &Output) -> snapdesk_core::Result<()> {
     let _log = snapdesk_core::logging::init(&paths.log_dir, "warn");
     tracing::info!(command = ?cli.command, "snapdesk {}", snapdesk_core::VERSION);
     match cli.command {
+        Command::Collect(args) => collect::run(args, out),
         Command::Info => {
             let info = AppInfo::new(paths, overridden);
             out.print(&info, |info| {

@@ -14,6 +14,10 @@ impl Output {
         Self { json }
     }
 
+    pub fn json(&self) -> bool {
+        self.json
+    }
+
     /// Prints a value: as pretty JSON with `--json`, otherwise through `human`.
     pub fn print<T: Serialize>(
         &self,

@@ -1,0 +1,139 @@
+//! `snapdesk collect`: a snapshot of this machine, the same archive format the Supervisor
+//! produces.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::Args;
+use snapdesk_collector::{CollectOptions, Progress};
+use snapdesk_core::Result;
+use snapdesk_report::Status;
+
+use crate::output::Output;
+
+#[derive(Debug, Args)]
+pub struct CollectArgs {
+    /// Where to write the archive: a file, or a directory for `<snapshot>-<host>.zip`.
+    #[arg(long, short, value_name = "PATH")]
+    out: Option<PathBuf>,
+    /// Keep secrets in the report and the data bundle (redaction is on by default).
+    #[arg(long)]
+    no_redact_secrets: bool,
+    /// Extra redaction rules: one literal value, or `regex:<pattern>`, per line.
+    #[arg(long, value_name = "FILE")]
+    redact_rules: Option<PathBuf>,
+    /// The Iggy server config file (found from the running server when possible).
+    #[arg(long, value_name = "FILE")]
+    iggy_config: Option<PathBuf>,
+    /// The Iggy data directory to bundle (found from the config or process when possible).
+    #[arg(long, value_name = "DIR")]
+    iggy_data: Option<PathBuf>,
+    /// Do not bundle the Iggy data directory.
+    #[arg(long, conflicts_with = "iggy_data")]
+    no_iggy: bool,
+    /// Size cap of the Iggy data bundle, in MiB (metadata first, then newest segments).
+    #[arg(long, value_name = "MIB", default_value_t = 1024)]
+    iggy_cap_mib: u64,
+    /// An extra certificate to check (repeatable).
+    #[arg(long = "cert", value_name = "PATH")]
+    certs: Vec<PathBuf>,
+    /// Timeout of each check, in seconds.
+    #[arg(long, value_name = "SECS", default_value_t = 5)]
+    check_timeout: u64,
+}
+
+fn glyph(s: Status) -> &'static str {
+    match s {
+        Status::Pass => "pass ",
+        Status::Warn => "WARN ",
+        Status::Fail => "FAIL ",
+        Status::Info => "info ",
+        Status::Error => "ERROR",
+        Status::Skipped => "skip ",
+    }
+}
+
+pub fn run(args: CollectArgs, out: &Output) -> Result<()> {
+    let opts = CollectOptions {
+        out: args.out,
+        redact: !args.no_redact_secrets,
+        extra_rules: args.redact_rules,
+        iggy: snapdesk_collector::iggy::IggyHints {
+            config_path: args.iggy_config,
+            data_dir: args.iggy_data,
+        },
+        include_iggy: !args.no_iggy,
+        iggy_cap_bytes: args.iggy_cap_mib.saturating_mul(1024 * 1024),
+        certs: args.certs,
+        run: snapdesk_collector::runner::RunOptions {
+            check_timeout: Duration::from_secs(args.check_timeout.max(1)),
+            ..Default::default()
+        },
+        snapshot_name: None,
+    };
+    let live = std::io::stderr().is_terminal() && !out.json();
+    let mut progress = |p: &Progress| {
+        if !live {
+            return;
+        }
+        match p {
+            Progress::Started { checks } => eprintln!("Collecting {checks} checks on this machine"),
+            Progress::Check {
+                done,
+                total,
+                id,
+                title,
+                status,
+                duration_ms,
+            } => {
+                eprintln!(
+                    "[{done:>2}/{total}] {} {id:<34} {title} ({duration_ms} ms)",
+                    glyph(*status)
+                )
+            }
+            Progress::Bundle { done, total } => {
+                eprint!("\rBundling Iggy data: {} / {} MiB", done >> 20, total >> 20);
+                if done >= total {
+                    eprintln!();
+                }
+            }
+            Progress::Writing => eprintln!("Writing the archive"),
+        }
+    };
+    let collected = snapdesk_collector::collect(&opts, &mut progress)?;
+    out.print(&collected.manifest, |m| {
+        let c = &m.checks;
+        let mut s = format!(
+            "{}\n{} checks: {} fail, {} error, {} warn, {} info, {} skipped, {} pass",
+            collected.path.display(),
+            c.total(),
+            c.fail,
+            c.error,
+            c.warn,
+            c.info,
+            c.skipped,
+            c.pass
+        );
+        let redacted: u64 = m.redaction.counts.values().sum();
+        if m.redaction.redacted {
+            s.push_str(&format!("\nsecrets redacted: {redacted}"));
+        } else {
+            s.push_str("\nsecrets NOT redacted (--no-redact-secrets): handle this file with care");
+        }
+        if let Some(b) = &m.iggy_data {
+            s.push_str(&format!(
+                "\nIggy data: {} files, {} bytes from {}{}",
+                b.files,
+                b.bytes,
+                b.source_dir,
+                if b.omitted.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({} left out, listed in manifest.json)", b.omitted.len())
+                }
+            ));
+        }
+        s
+    })
+}

@@ -1,0 +1,12 @@
+//! The local collector: runs host checks in parallel, redacts secrets, bundles the Iggy data
+//! directory and writes a snapshot archive in the same format the Supervisor produces.
+
+pub mod bundle;
+pub mod checks;
+pub mod collect;
+pub mod iggy;
+pub mod redact;
+pub mod runner;
+pub mod sys;
+
+pub use collect::{collect, CollectOptions, Collected, Progress};
