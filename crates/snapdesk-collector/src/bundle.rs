@@ -317,6 +317,8 @@ fn extension(rel: &str) -> String {
     }
 }
 
+/// Text that may hold secrets but is not configuration: key material and stray logs.
+const OTHER_TEXT_EXTENSIONS: [&str; 7] = ["pem", "key", "crt", "cer", "txt", "log", "out"];
 const CONFIG_EXTENSIONS: [&str; 9] = [
     "toml",
     "json",
@@ -341,7 +343,10 @@ fn is_text_to_redact(rel: &str) -> bool {
         return false;
     }
     let base = rel.rsplit('/').next().unwrap_or(rel);
-    rel.starts_with("logs/") || CONFIG_EXTENSIONS.contains(&ext.as_str()) || base == ".env"
+    rel.starts_with("logs/")
+        || CONFIG_EXTENSIONS.contains(&ext.as_str())
+        || OTHER_TEXT_EXTENSIONS.contains(&ext.as_str())
+        || base == ".env"
 }
 
 /// Order of non-segment files: 0 state, metadata, runtime and configs; 1 indexes and

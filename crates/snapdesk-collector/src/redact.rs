@@ -154,7 +154,11 @@ impl Rule {
             // A key right after `::` is a Rust path, a log target (`server::jwt_token_cleaner:
             // JWT token cleaner is enabled`), not a setting.
             let rust_path = key.is_some_and(|k| text[..k.start()].ends_with("::"));
+            // `pat: personal_access_token: <value>`: a "value" that ends like a key is the
+            // next key; its own value is looked at on the next round.
+            let chained = s.ends_with(':');
             let hide = !rust_path
+                && !chained
                 && !s.trim().is_empty()
                 && !s.contains(MARKER)
                 && (self.accept)(key.map(|k| k.as_str()), s);
@@ -1377,5 +1381,19 @@ key = ""
         assert_eq!(classify_key("token_expiry"), KeyClass::No);
         assert!(is_pat_key("IGGY_PAT"));
         assert!(!is_pat_key("path"));
+    }
+}
+
+#[cfg(test)]
+mod chained_key_tests {
+    use super::*;
+
+    #[test]
+    fn a_key_followed_by_another_key_redacts_the_real_value() {
+        let r = Redactor::new();
+        let (out, _) = r.redact("INFO pat: personal_access_token: log-pat-CANARY22");
+        assert!(!out.contains("CANARY22"), "{out}");
+        let (out, _) = r.redact("token= password=hunter2secret");
+        assert!(!out.contains("hunter2secret"), "{out}");
     }
 }

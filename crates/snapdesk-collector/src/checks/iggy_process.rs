@@ -132,6 +132,11 @@ fn process(ctx: &Ctx) -> Outcome {
     }
     if p.environ.is_empty() {
         o = o.fact("environ", "not readable (run as the Iggy user or root)");
+    } else {
+        // The whole environment is evidence: overrides like IGGY_TCP_ADDRESS explain
+        // behaviour. Secrets in it are redacted with the rest of the report.
+        let env: Vec<String> = p.environ.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        o = o.evidence(format!("/proc/{}/environ", p.pid), env.join("\n"));
     }
     o
 }

@@ -1,0 +1,301 @@
+//! Redaction, end to end: 36 canary secrets planted in an Iggy config, a server process's
+//! environment and command line, server logs and a key file; `snapdesk collect` must leave
+//! none of them anywhere in the archive, nested and compressed entries included. Without
+//! redaction they are there (so this test can fail).
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command};
+
+use snapdesk_tests::cli::{snapdesk, stderr};
+
+const JWT: &str = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJjYW5hcnktand0LTE3In0.c2lnbmF0dXJlY2FuYXJ5MTc";
+
+/// (where it is planted, the secret value that must not survive)
+fn canaries() -> Vec<&'static str> {
+    vec![
+        // config file
+        "cfg-jwt-encoding-CANARY01",
+        "cfg-jwt-decoding-CANARY02",
+        "Y2FuYXJ5LWVuY3J5cHRpb24ta2V5LTAz",
+        "cfg-cluster-pass-CANARY04",
+        "cfg-api-key-CANARY05",
+        "cfg-token-CANARY06",
+        "cfg-client-secret-CANARY07",
+        // process environment
+        "env-root-pass-CANARY08",
+        "env-aws-secret-CANARY09aaaaaaaaaaaaaaaaaaaaaaa",
+        "env-dburl-pass-CANARY10",
+        "ghp_CANARY11aaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+        "xoxb-CANARY12-slack-token-value",
+        "env-jwt-secret-CANARY13",
+        "env-api-key-CANARY14",
+        // command line
+        "cli-password-CANARY15",
+        "cli-token-CANARY16",
+        // logs
+        "log-bearer-CANARY17token",
+        JWT,
+        "log-password-CANARY18",
+        "AKIACANARY0000000019",
+        "log-url-pass-CANARY20",
+        "log-json-api-key-CANARY21",
+        "log-pat-CANARY22",
+        "AIzaCANARY23aaaaaaaaaaaaaaaaaaaaaaaaaaa",
+        "log-secret-CANARY24",
+        "log-credential-CANARY25",
+        "log-private-key-field-CANARY26",
+        "log-encryption-key-CANARY27",
+        "log-access-key-CANARY28",
+        "log-auth-token-CANARY29",
+        "log-passwd-CANARY30",
+        "glpat-log-basic-CANARY31",
+        // key material
+        "MIIEvQIBADANBgkqhkiG9w0BAQEFAASCKEYCANARY32",
+        "MIIEcanaryRSAkeyBODYCANARY33",
+        "log-token-query-CANARY34",
+        "env-pat-CANARY35",
+    ]
+}
+
+fn plant(root: &Path) -> (PathBuf, PathBuf) {
+    let data = root.join("local_data");
+    std::fs::create_dir_all(data.join("runtime")).unwrap();
+    std::fs::create_dir_all(data.join("logs")).unwrap();
+    std::fs::create_dir_all(data.join("streams/0/topics/0/partitions/0")).unwrap();
+    std::fs::create_dir_all(data.join("state")).unwrap();
+    std::fs::write(data.join("state/log"), b"\x00\x01binary state").unwrap();
+    std::fs::write(
+        data.join("streams/0/topics/0/partitions/0/00000000000000000000.log"),
+        [0u8; 256],
+    )
+    .unwrap();
+    std::fs::write(
+        data.join("streams/0/topics/0/partitions/0/00000000000000000000.index"),
+        [0u8; 16],
+    )
+    .unwrap();
+    let config = data.join("runtime/current_config.toml");
+    std::fs::write(
+        &config,
+        format!(
+            r#"[system]
+path = "{data}"
+
+[system.encryption]
+enabled = true
+key = "Y2FuYXJ5LWVuY3J5cHRpb24ta2V5LTAz"
+
+[http]
+enabled = true
+address = "127.0.0.1:3000"
+
+[http.jwt]
+encoding_secret = "cfg-jwt-encoding-CANARY01"
+decoding_secret = "cfg-jwt-decoding-CANARY02"
+
+[cluster]
+password = "cfg-cluster-pass-CANARY04"
+
+[integrations]
+api_key = "cfg-api-key-CANARY05"
+token = "cfg-token-CANARY06"
+client_secret = "cfg-client-secret-CANARY07"
+
+[tcp]
+enabled = true
+address = "127.0.0.1:8090"
+"#,
+            data = data.display()
+        ),
+    )
+    .unwrap();
+    let log = [
+        "2026-06-01T10:00:00Z INFO server: starting",
+        "2026-06-01T10:00:01Z DEBUG http: Authorization: Bearer log-bearer-CANARY17token",
+        &format!("2026-06-01T10:00:02Z DEBUG http: got jwt {JWT}"),
+        "2026-06-01T10:00:03Z WARN auth: login failed password=log-password-CANARY18",
+        "2026-06-01T10:00:04Z INFO s3: using key AKIACANARY0000000019",
+        "2026-06-01T10:00:05Z INFO sink: connecting to https://sink:log-url-pass-CANARY20@example.com/x",
+        r#"2026-06-01T10:00:06Z DEBUG cfg: {"api_key": "log-json-api-key-CANARY21"}"#,
+        "2026-06-01T10:00:07Z INFO pat: personal_access_token: log-pat-CANARY22",
+        "2026-06-01T10:00:08Z INFO gcp: key AIzaCANARY23aaaaaaaaaaaaaaaaaaaaaaaaaaa",
+        "2026-06-01T10:00:09Z DEBUG x: secret=log-secret-CANARY24",
+        "2026-06-01T10:00:10Z DEBUG x: credential: log-credential-CANARY25",
+        r#"2026-06-01T10:00:11Z DEBUG x: "private_key": "log-private-key-field-CANARY26""#,
+        "2026-06-01T10:00:12Z DEBUG x: encryption_key = log-encryption-key-CANARY27",
+        "2026-06-01T10:00:13Z DEBUG x: access_key=log-access-key-CANARY28",
+        "2026-06-01T10:00:14Z DEBUG x: auth_token: log-auth-token-CANARY29",
+        "2026-06-01T10:00:15Z DEBUG x: passwd=log-passwd-CANARY30",
+        "2026-06-01T10:00:16Z DEBUG x: Authorization: Basic glpat-log-basic-CANARY31",
+        "2026-06-01T10:00:17Z DEBUG x: GET /v1/things?token=log-token-query-CANARY34&a=1",
+        "2026-06-01T10:00:18Z ERROR server: thread 'shard-1' panicked at core/server/src/x.rs:1:1",
+    ]
+    .join("\n");
+    std::fs::write(data.join("logs/iggy-server.log"), log).unwrap();
+    std::fs::write(
+        data.join("runtime/server.key"),
+        "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASCKEYCANARY32\n-----END PRIVATE KEY-----\n",
+    )
+    .unwrap();
+    std::fs::write(
+        data.join("logs/tls-debug.log"),
+        "loaded key:\n-----BEGIN RSA PRIVATE KEY-----\nMIIEcanaryRSAkeyBODYCANARY33\nAAAA\n-----END RSA PRIVATE KEY-----\n",
+    )
+    .unwrap();
+    (data, config)
+}
+
+/// A process named iggy-server (a shell script: the kernel names it after the script) with
+/// secrets in its environment and command line.
+fn fake_server(root: &Path) -> Child {
+    let script = root.join("iggy-server");
+    std::fs::write(&script, "#!/bin/sh\nsleep 60\n").unwrap();
+    let mut perm = std::fs::metadata(&script).unwrap().permissions();
+    std::os::unix::fs::PermissionsExt::set_mode(&mut perm, 0o755);
+    std::fs::set_permissions(&script, perm).unwrap();
+    Command::new(&script)
+        .args([
+            "--password",
+            "cli-password-CANARY15",
+            "--token=cli-token-CANARY16",
+        ])
+        .env("IGGY_ROOT_PASSWORD", "env-root-pass-CANARY08")
+        .env(
+            "AWS_SECRET_ACCESS_KEY",
+            "env-aws-secret-CANARY09aaaaaaaaaaaaaaaaaaaaaaa",
+        )
+        .env(
+            "DATABASE_URL",
+            "postgres://app:env-dburl-pass-CANARY10@db:5432/x",
+        )
+        .env("GITHUB_TOKEN", "ghp_CANARY11aaaaaaaaaaaaaaaaaaaaaaaaaaaa")
+        .env("SLACK_WEBHOOK", "xoxb-CANARY12-slack-token-value")
+        .env("IGGY_HTTP_JWT_ENCODING_SECRET", "env-jwt-secret-CANARY13")
+        .env("MY_SERVICE_API_KEY", "env-api-key-CANARY14")
+        .env("IGGY_PAT", "env-pat-CANARY35")
+        .spawn()
+        .unwrap()
+}
+
+/// Every byte of the archive that a person could read: every entry decompressed, and every
+/// entry of nested ZIPs decompressed too.
+fn all_text(zip_path: &Path) -> Vec<(String, Vec<u8>)> {
+    fn walk(prefix: &str, bytes: &[u8], out: &mut Vec<(String, Vec<u8>)>) {
+        let mut z = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
+        for i in 0..z.len() {
+            let mut e = z.by_index(i).unwrap();
+            let name = format!("{prefix}{}", e.name().unwrap());
+            let mut data = Vec::new();
+            e.read_to_end(&mut data).unwrap();
+            if name.ends_with(".zip") {
+                walk(&format!("{name}!"), &data, out);
+            }
+            out.push((name, data));
+        }
+    }
+    let mut out = Vec::new();
+    walk("", &std::fs::read(zip_path).unwrap(), &mut out);
+    out
+}
+
+fn collect(root: &Path, redact: bool) -> PathBuf {
+    let (data, config) = (
+        root.join("local_data"),
+        root.join("local_data/runtime/current_config.toml"),
+    );
+    let out = root.join(if redact { "redacted.zip" } else { "raw.zip" });
+    let mut cmd = snapdesk(&root.join("home"));
+    cmd.arg("collect")
+        .arg("--out")
+        .arg(&out)
+        .arg("--iggy-config")
+        .arg(&config);
+    cmd.arg("--iggy-data")
+        .arg(&data)
+        .arg("--cert")
+        .arg(data.join("runtime/server.key"));
+    if !redact {
+        cmd.arg("--no-redact-secrets");
+    }
+    let o = cmd.output().unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    out
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn no_planted_secret_survives_anywhere_in_the_archive() {
+    let tmp = tempfile::tempdir().unwrap();
+    plant(tmp.path());
+    let mut server = fake_server(tmp.path());
+    std::thread::sleep(std::time::Duration::from_millis(200));
+
+    let redacted = collect(tmp.path(), true);
+    let raw = collect(tmp.path(), false);
+    let _ = server.kill();
+    let _ = server.wait();
+
+    let canaries = canaries();
+    assert!(canaries.len() >= 30);
+    let entries = all_text(&redacted);
+    assert!(
+        entries
+            .iter()
+            .any(|(n, _)| n == "iggy-data.zip!logs/iggy-server.log"),
+        "bundle read"
+    );
+    let mut leaks = Vec::new();
+    for (name, data) in &entries {
+        let text = String::from_utf8_lossy(data);
+        for c in &canaries {
+            if text.contains(c) {
+                leaks.push(format!("{c} in {name}"));
+            }
+        }
+    }
+    assert!(
+        leaks.is_empty(),
+        "secrets survived redaction:\n  {}",
+        leaks.join("\n  ")
+    );
+
+    // The manifest counts per rule, never values.
+    let manifest = entries.iter().find(|(n, _)| n == "manifest.json").unwrap();
+    let m: serde_json::Value = serde_json::from_slice(&manifest.1).unwrap();
+    assert_eq!(m["redaction"]["redacted"], true);
+    let total: u64 = m["redaction"]["counts"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|v| v.as_u64().unwrap())
+        .sum();
+    assert!(
+        total >= 30,
+        "only {total} redactions counted: {}",
+        m["redaction"]
+    );
+
+    // The process really was seen (its environment went through redaction).
+    let report = entries.iter().find(|(n, _)| n == "report.html").unwrap();
+    let html = String::from_utf8_lossy(&report.1);
+    assert!(
+        html.contains("IGGY_ROOT_PASSWORD=[REDACTED]"),
+        "environment evidence missing"
+    );
+
+    // Without redaction the same secrets are there: the scan above can fail.
+    let raw_entries = all_text(&raw);
+    let found = canaries
+        .iter()
+        .filter(|c| {
+            raw_entries
+                .iter()
+                .any(|(_, d)| String::from_utf8_lossy(d).contains(*c))
+        })
+        .count();
+    assert!(
+        found >= 30,
+        "only {found} canaries present without redaction"
+    );
+}
