@@ -168,7 +168,7 @@ fn resolve_data_dir(
     let existing = |p: PathBuf| if p.is_dir() { Some(p) } else { None };
     if let Some(d) = &hints.data_dir {
         if !d.is_dir() {
-            tracing::warn!("the Iggy data directory {} does not exist", d.display());
+            tracing::debug!("the Iggy data directory {} does not exist", d.display());
         }
         return existing(d.clone());
     }

@@ -232,7 +232,20 @@ impl ArchiveWriter {
     }
 
     fn options(compress: bool, size_hint: u64) -> SimpleFileOptions {
-        let o = SimpleFileOptions::default()
+        use chrono::{Datelike, Timelike};
+        let now = Utc::now();
+        let mut o = SimpleFileOptions::default();
+        if let Ok(t) = zip::DateTime::from_date_and_time(
+            now.year().clamp(1980, 2107) as u16,
+            now.month() as u8,
+            now.day() as u8,
+            now.hour() as u8,
+            now.minute() as u8,
+            now.second() as u8,
+        ) {
+            o = o.last_modified_time(t);
+        }
+        let o = o
             .unix_permissions(0o644)
             .large_file(size_hint >= u32::MAX as u64 / 2);
         if compress {

@@ -1,0 +1,242 @@
+//! `snapdesk collect` as a person and a script use it: the archive, `--json`, `--no-iggy`,
+//! the Iggy fixtures, bad input, and the report in headless Chromium.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use snapdesk_report::archive::{self, ArchiveKind};
+use snapdesk_tests::cli::{snapdesk, stderr, stdout};
+use snapdesk_tests::workspace;
+
+fn collect_json(home: &Path, args: &[&str]) -> (serde_json::Value, PathBuf) {
+    let o = snapdesk(home)
+        .arg("--json")
+        .arg("collect")
+        .args(args)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let manifest: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let out = args
+        .windows(2)
+        .find(|w| w[0] == "--out")
+        .map(|w| PathBuf::from(w[1]))
+        .expect("tests pass --out");
+    (manifest, out)
+}
+
+#[test]
+fn collect_writes_a_valid_archive_and_prints_the_manifest_as_json() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("local.zip");
+    let (manifest, path) = collect_json(
+        &tmp.path().join("home"),
+        &["--out", out.to_str().unwrap(), "--no-iggy"],
+    );
+    assert_eq!(manifest["format_version"], 1);
+    assert_eq!(manifest["collector"]["name"], "snapdesk-collector");
+    assert_eq!(manifest["redaction"]["redacted"], true);
+    assert!(manifest["iggy_data"].is_null());
+    let total: u64 = ["pass", "warn", "fail", "info", "error", "skipped"]
+        .iter()
+        .map(|s| manifest["checks"][s].as_u64().unwrap())
+        .sum();
+    assert!(total >= 40, "{total} checks");
+
+    let o = Command::new("unzip").arg("-t").arg(&path).output().unwrap();
+    assert!(o.status.success(), "{}", stdout(&o));
+
+    let opened = archive::open(&path).unwrap();
+    assert_eq!(opened.kind, ArchiveKind::Snapdesk);
+    let m = opened.manifest.unwrap();
+    assert!(archive::verify(&path, &m).unwrap().is_empty());
+    let report = opened.parsed.unwrap().report.unwrap();
+    assert_eq!(report.checks.len() as u64, total);
+    assert_eq!(serde_json::to_value(&m).unwrap(), manifest);
+}
+
+#[test]
+fn collect_bundles_a_real_iggy_data_directory() {
+    let Some(fx) = workspace::shared_fixtures() else {
+        eprintln!("skipping: ../shared/fixtures is absent");
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let st = Command::new("tar")
+        .arg("-xzf")
+        .arg(fx.join("iggy/0.8.0/local_data.tar.gz"))
+        .arg("-C")
+        .arg(tmp.path())
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let data = tmp.path().join("local_data");
+    let out = tmp.path().join("with-data.zip");
+    let (manifest, path) = collect_json(
+        &tmp.path().join("home"),
+        &[
+            "--out",
+            out.to_str().unwrap(),
+            "--iggy-data",
+            data.to_str().unwrap(),
+        ],
+    );
+    let bundle = &manifest["iggy_data"];
+    // Every regular file of the fixture: 7 segments + 7 indexes + 3 consumer offsets +
+    // state/info + state/log + runtime config + server log = 21.
+    assert_eq!(bundle["files"], 21, "{bundle}");
+    assert!(bundle["omitted"].as_array().unwrap().is_empty());
+    let inner = archive::read_entry(&path, archive::IGGY_DATA_ENTRY, 64 << 20).unwrap();
+    let mut z = zip::ZipArchive::new(std::io::Cursor::new(inner)).unwrap();
+    let seg = "streams/0/topics/1/partitions/0/00000000000000000300.log";
+    let mut e = z.by_name(seg).unwrap();
+    let mut got = Vec::new();
+    std::io::Read::read_to_end(&mut e, &mut got).unwrap();
+    assert_eq!(
+        got,
+        std::fs::read(data.join(seg)).unwrap(),
+        "segment bytes are identical"
+    );
+}
+
+#[test]
+fn a_small_cap_keeps_metadata_and_lists_what_it_left_out() {
+    let Some(fx) = workspace::shared_fixtures() else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let st = Command::new("tar")
+        .arg("-xzf")
+        .arg(fx.join("iggy/0.8.0/local_data.tar.gz"))
+        .arg("-C")
+        .arg(tmp.path())
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let data = tmp.path().join("local_data");
+    let out = tmp.path().join("capped.zip");
+    let (manifest, _) = collect_json(
+        &tmp.path().join("home"),
+        &[
+            "--out",
+            out.to_str().unwrap(),
+            "--iggy-data",
+            data.to_str().unwrap(),
+            "--iggy-cap-mib",
+            "1",
+        ],
+    );
+    let omitted = manifest["iggy_data"]["omitted"].as_array().unwrap();
+    // The 1.2 MB sealed audit segment cannot fit in 1 MiB; nothing but segments is dropped.
+    assert!(!omitted.is_empty());
+    for o in omitted {
+        assert!(o["path"].as_str().unwrap().ends_with(".log"), "{o}");
+        assert_eq!(o["reason"], "size cap reached");
+    }
+}
+
+#[test]
+fn bad_input_gets_a_clear_error() {
+    let tmp = tempfile::tempdir().unwrap();
+    let o = snapdesk(&tmp.path().join("home"))
+        .args(["collect", "--iggy-data", "/nonexistent/iggy/data", "--out"])
+        .arg(tmp.path())
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    let e = stderr(&o);
+    assert!(
+        e.starts_with("error[not_found]: the Iggy data directory /nonexistent/iggy/data"),
+        "{e}"
+    );
+    assert!(e.contains("hint:"), "{e}");
+
+    let rules = tmp.path().join("rules.txt");
+    std::fs::write(&rules, "regex:([unclosed\n").unwrap();
+    let o = snapdesk(&tmp.path().join("home"))
+        .args(["collect", "--no-iggy", "--redact-rules"])
+        .arg(&rules)
+        .arg("--out")
+        .arg(tmp.path())
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).starts_with("error[invalid_input]"),
+        "{}",
+        stderr(&o)
+    );
+    // Nothing half-written was left behind.
+    let zips: Vec<_> = std::fs::read_dir(tmp.path())
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().contains(".zip"))
+        .collect();
+    assert!(zips.is_empty());
+}
+
+#[test]
+fn the_report_renders_and_runs_in_headless_chromium() {
+    let chromium = ["chromium", "chromium-browser"].into_iter().find(|c| {
+        Command::new(c)
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| o.status.success())
+    });
+    let Some(chromium) = chromium else {
+        eprintln!("skipping: chromium is not installed (scripts/test installs it)");
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("c.zip");
+    let (manifest, path) = collect_json(
+        &tmp.path().join("home"),
+        &["--out", out.to_str().unwrap(), "--no-iggy"],
+    );
+    let html = archive::read_entry(&path, archive::REPORT_ENTRY, 64 << 20).unwrap();
+    let page = tmp.path().join("report.html");
+    std::fs::write(&page, html).unwrap();
+    let url = format!("file://{}", page.display());
+    let base = [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+    ];
+    let profile = tmp.path().join("profile");
+    let o = Command::new(chromium)
+        .args(base)
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .args(["--dump-dom", &url])
+        .output()
+        .unwrap();
+    let dom = stdout(&o);
+    let total: u64 = ["pass", "warn", "fail", "info", "error", "skipped"]
+        .iter()
+        .map(|s| manifest["checks"][s].as_u64().unwrap())
+        .sum();
+    // The report's own script ran: it wrote the count of shown checks.
+    assert!(
+        dom.contains(&format!("{total} of {total} checks")),
+        "script did not run"
+    );
+    let shots = workspace::target_dir().join("e2e-shots");
+    std::fs::create_dir_all(&shots).unwrap();
+    let shot = shots.join("report-chromium.png");
+    let o = Command::new(chromium)
+        .args(base)
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .arg(format!("--screenshot={}", shot.display()))
+        .args(["--window-size=1280,1000", &url])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        std::fs::metadata(&shot).unwrap().len() > 10_000,
+        "a blank screenshot"
+    );
+}
