@@ -5,6 +5,7 @@
 
 mod collect;
 mod output;
+mod remote;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -42,6 +43,18 @@ enum Command {
     Info,
     /// Collect a snapshot of this machine (the same archive format the Supervisor produces).
     Collect(collect::CollectArgs),
+    /// Manage Supervisor contexts: URL, known deployments, API key in the OS keyring.
+    #[command(subcommand)]
+    Context(remote::ContextCommand),
+    /// List, create, wait for, download and delete a deployment's snapshots.
+    Snapshots {
+        #[command(flatten)]
+        target: remote::Target,
+        #[command(subcommand)]
+        command: remote::SnapshotsCommand,
+    },
+    /// Run a local Supervisor emulator (for demos and tests); prints one JSON line, then serves.
+    Emulator(snapdesk_emulator::EmulatorArgs),
 }
 
 fn main() -> ExitCode {
@@ -65,6 +78,10 @@ fn run(cli: Cli, out: &Output) -> snapdesk_core::Result<()> {
     tracing::info!(command = ?cli.command, "snapdesk {}", snapdesk_core::VERSION);
     match cli.command {
         Command::Collect(args) => collect::run(args, out),
+        Command::Context(cmd) => remote::context(cmd, &paths, out),
+        Command::Snapshots { target, command } => remote::snapshots(command, target, &paths, out),
+        Command::Emulator(args) => snapdesk_emulator::main_entry(args)
+            .map_err(|e| snapdesk_core::Error::internal(format!("the emulator stopped: {e:#}"))),
         Command::Info => {
             let info = AppInfo::new(paths, overridden);
             out.print(&info, |info| {

@@ -1,0 +1,766 @@
+//! The HTTP client of the snapshots API.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use futures_util::{stream, StreamExt, TryStreamExt};
+use reqwest::header::{HeaderMap, CONTENT_RANGE, CONTENT_TYPE, RANGE, RETRY_AFTER};
+use reqwest::{Method, StatusCode};
+use serde::Serialize;
+use snapdesk_core::Error;
+use tokio::io::AsyncWriteExt;
+use ts_rs::TS;
+use url::Url;
+
+use crate::curl::curl_command;
+use crate::error::{parse_error_body, ApiError};
+use crate::models::{CreateSnapshot, DownloadUrl, Page, SnapshotItem};
+use crate::retry::RetryPolicy;
+
+/// Header with the API key.
+pub const KEY_HEADER: &str = "ld-api-key";
+/// Header with the request id support asks for.
+pub const REQUEST_ID_HEADER: &str = "ld-request";
+pub const IDEMPOTENCY_HEADER: &str = "idempotency-key";
+pub const REPLAYED_HEADER: &str = "idempotent-replayed";
+/// The API's largest page.
+pub const MAX_PAGE_SIZE: u32 = 100;
+
+#[derive(Debug, Clone, Copy)]
+pub struct ClientOptions {
+    pub connect_timeout: Duration,
+    /// Whole-request timeout of API calls (not of downloads, which stream).
+    pub request_timeout: Duration,
+    /// Longest silence while streaming a download.
+    pub read_timeout: Duration,
+    pub retry: RetryPolicy,
+}
+
+impl Default for ClientOptions {
+    fn default() -> Self {
+        Self {
+            connect_timeout: Duration::from_secs(10),
+            request_timeout: Duration::from_secs(60),
+            read_timeout: Duration::from_secs(60),
+            retry: RetryPolicy::default(),
+        }
+    }
+}
+
+/// Download progress, reported from the one core callback to a CLI bar or a UI channel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+pub struct DownloadProgress {
+    #[ts(type = "number")]
+    pub downloaded: u64,
+    #[ts(type = "number | null")]
+    pub total: Option<u64>,
+}
+
+/// What a create answered.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CreateOutcome {
+    /// The server replayed an earlier outcome for the same idempotency key.
+    pub replayed: bool,
+    pub request_id: Option<String>,
+}
+
+/// What a download wrote.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Downloaded {
+    pub path: PathBuf,
+    pub bytes: u64,
+    /// How many times the transfer resumed with `Range` after a break.
+    pub resumed: u32,
+    /// Whether a fresh presigned URL was needed.
+    pub refreshed_url: bool,
+}
+
+/// A request described for "Copy as curl".
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Operation {
+    Create {
+        deployment: u64,
+        body: CreateSnapshot,
+        idempotency_key: String,
+    },
+    List {
+        deployment: u64,
+        page: u32,
+        results: u32,
+    },
+    DownloadUrl {
+        deployment: u64,
+        snapshot: u64,
+    },
+    Delete {
+        deployment: u64,
+        snapshot: u64,
+    },
+}
+
+/// A Supervisor API client for one base URL and key.
+#[derive(Clone)]
+pub struct Client {
+    http: reqwest::Client,
+    base: Url,
+    key: String,
+    opts: ClientOptions,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never the key.
+        f.debug_struct("Client")
+            .field("base", &self.base.as_str())
+            .finish()
+    }
+}
+
+/// Parses a base URL, with or without a trailing slash.
+pub fn parse_base_url(base: &str) -> Result<Url, ApiError> {
+    let trimmed = base.trim();
+    let mut url = Url::parse(trimmed).map_err(|e| {
+        ApiError::Invalid(format!("{trimmed:?} is not a valid Supervisor URL: {e}"))
+    })?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(ApiError::Invalid(format!(
+            "the Supervisor URL must start with https:// (or http:// for a local emulator), not {}:",
+            url.scheme()
+        )));
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(ApiError::Invalid(
+            "the Supervisor URL must not have a query or fragment".into(),
+        ));
+    }
+    if !url.path().ends_with('/') {
+        let p = format!("{}/", url.path());
+        url.set_path(&p);
+    }
+    Ok(url)
+}
+
+/// A presigned URL as it may be logged: host and path only (its query is a credential).
+pub fn redact_url(url: &str) -> String {
+    match Url::parse(url) {
+        Ok(u) => format!(
+            "{}://{}{}",
+            u.scheme(),
+            u.host_str().unwrap_or(""),
+            u.path()
+        ),
+        Err(_) => "<invalid url>".into(),
+    }
+}
+
+fn header_str(h: &HeaderMap, name: &str) -> Option<String> {
+    h.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned)
+}
+
+fn retry_after(h: &HeaderMap) -> Option<Duration> {
+    let v = h.get(RETRY_AFTER)?.to_str().ok()?.trim().to_owned();
+    if let Ok(secs) = v.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    let when = chrono::DateTime::parse_from_rfc2822(&v).ok()?;
+    let secs = (when.timestamp() - chrono::Utc::now().timestamp()).max(0) as u64;
+    Some(Duration::from_secs(secs))
+}
+
+fn transport_error(url: &Url, e: reqwest::Error, what: &str) -> ApiError {
+    if e.is_timeout() {
+        ApiError::Timeout {
+            what: what.to_owned(),
+        }
+    } else {
+        // reqwest's message may include the URL; keep only host and path.
+        let mut reason = e.to_string();
+        if let Some(q) = url.query() {
+            reason = reason.replace(q, "…");
+        }
+        let mut source = std::error::Error::source(&e);
+        while let Some(s) = source {
+            reason.push_str(&format!(": {s}"));
+            source = s.source();
+        }
+        ApiError::Connect {
+            url: redact_url(url.as_str()),
+            reason,
+        }
+    }
+}
+
+impl Client {
+    pub fn new(
+        base_url: &str,
+        api_key: impl Into<String>,
+        opts: ClientOptions,
+    ) -> Result<Self, ApiError> {
+        let base = parse_base_url(base_url)?;
+        let key = api_key.into();
+        if key.trim().is_empty() {
+            return Err(ApiError::Invalid("the API key is empty".into()));
+        }
+        let http = reqwest::Client::builder()
+            .user_agent(snapdesk_core::user_agent())
+            .connect_timeout(opts.connect_timeout)
+            .read_timeout(opts.read_timeout)
+            .build()
+            .map_err(|e| ApiError::Invalid(format!("cannot build the HTTP client: {e}")))?;
+        Ok(Self {
+            http,
+            base,
+            key,
+            opts,
+        })
+    }
+
+    pub fn base_url(&self) -> &str {
+        self.base.as_str()
+    }
+
+    fn endpoint(&self, segments: &[String]) -> Url {
+        let mut url = self.base.clone();
+        if let Ok(mut s) = url.path_segments_mut() {
+            s.pop_if_empty();
+            for seg in segments {
+                s.push(seg);
+            }
+        }
+        url
+    }
+
+    fn snapshots_url(&self, deployment: u64) -> Url {
+        self.endpoint(&[
+            "deployments".into(),
+            deployment.to_string(),
+            "snapshots".into(),
+        ])
+    }
+
+    fn snapshot_url(&self, deployment: u64, snapshot: u64) -> Url {
+        self.endpoint(&[
+            "deployments".into(),
+            deployment.to_string(),
+            "snapshots".into(),
+            snapshot.to_string(),
+        ])
+    }
+
+    /// Sends an API request with retries where safe; returns the successful response.
+    async fn send(
+        &self,
+        method: Method,
+        url: Url,
+        body: Option<String>,
+        idempotency_key: Option<&str>,
+        context: &str,
+    ) -> Result<reqwest::Response, ApiError> {
+        // POST retries only with its idempotency key: the server then cannot act twice.
+        let safe = method != Method::POST || idempotency_key.is_some();
+        let mut attempt = 0u32;
+        loop {
+            attempt += 1;
+            let mut req = self
+                .http
+                .request(method.clone(), url.clone())
+                .timeout(self.opts.request_timeout)
+                .header(KEY_HEADER, &self.key);
+            if let Some(k) = idempotency_key {
+                req = req.header(IDEMPOTENCY_HEADER, k);
+            }
+            if let Some(b) = &body {
+                req = req.header(CONTENT_TYPE, "application/json").body(b.clone());
+            }
+            let started = Instant::now();
+            let err: ApiError = match req.send().await {
+                Ok(resp) if resp.status().is_success() => {
+                    tracing::debug!(
+                        %method, path = url.path(), status = resp.status().as_u16(),
+                        request_id = header_str(resp.headers(), REQUEST_ID_HEADER).as_deref(),
+                        ms = started.elapsed().as_millis() as u64, "supervisor request"
+                    );
+                    return Ok(resp);
+                }
+                Ok(resp) => self.error_from(resp, context).await,
+                Err(e) => transport_error(&url, e, context),
+            };
+            tracing::info!(%method, path = url.path(), attempt, error = %err, "supervisor request failed");
+            if !(safe && err.is_retryable()) {
+                return Err(err);
+            }
+            match self.opts.retry.delay(attempt, err.retry_after()) {
+                Some(d) => tokio::time::sleep(d).await,
+                None => return Err(err),
+            }
+        }
+    }
+
+    async fn error_from(&self, resp: reqwest::Response, context: &str) -> ApiError {
+        let status = resp.status().as_u16();
+        let headers = resp.headers().clone();
+        let ct = header_str(&headers, CONTENT_TYPE.as_str());
+        let mut body = Vec::new();
+        let mut s = resp.bytes_stream();
+        while let Some(Ok(chunk)) = s.next().await {
+            body.extend_from_slice(&chunk);
+            if body.len() > 64 * 1024 {
+                break;
+            }
+        }
+        let (problem, body_start) = parse_error_body(ct.as_deref(), &body);
+        ApiError::Http {
+            status,
+            problem: problem.map(Box::new),
+            body_start,
+            request_id: header_str(&headers, REQUEST_ID_HEADER),
+            retry_after: retry_after(&headers),
+            context: context.to_owned(),
+        }
+    }
+
+    async fn json<T: serde::de::DeserializeOwned>(
+        resp: reqwest::Response,
+        what: &str,
+    ) -> Result<T, ApiError> {
+        let request_id = header_str(resp.headers(), REQUEST_ID_HEADER);
+        let bytes = resp.bytes().await.map_err(|e| ApiError::Decode {
+            what: what.to_owned(),
+            reason: e.to_string(),
+            request_id: request_id.clone(),
+        })?;
+        serde_json::from_slice(&bytes).map_err(|e| ApiError::Decode {
+            what: what.to_owned(),
+            reason: format!(
+                "{e} (body starts {:?})",
+                String::from_utf8_lossy(&bytes[..bytes.len().min(120)])
+            ),
+            request_id,
+        })
+    }
+
+    /// `POST /deployments/{id}/snapshots`. One idempotency key per user action: pass the same
+    /// key again to retry the same action safely.
+    pub async fn create_snapshot(
+        &self,
+        deployment: u64,
+        body: CreateSnapshot,
+        idempotency_key: &str,
+    ) -> Result<CreateOutcome, ApiError> {
+        let json = serde_json::to_string(&body).map_err(|e| ApiError::Invalid(e.to_string()))?;
+        let ctx = format!("creating a snapshot of deployment {deployment}");
+        let resp = self
+            .send(
+                Method::POST,
+                self.snapshots_url(deployment),
+                Some(json),
+                Some(idempotency_key),
+                &ctx,
+            )
+            .await?;
+        Ok(CreateOutcome {
+            replayed: header_str(resp.headers(), REPLAYED_HEADER).is_some_and(|v| v == "true"),
+            request_id: header_str(resp.headers(), REQUEST_ID_HEADER),
+        })
+    }
+
+    /// One page of snapshots (one item per node).
+    pub async fn list_snapshots(
+        &self,
+        deployment: u64,
+        page: u32,
+        results: u32,
+    ) -> Result<Page<SnapshotItem>, ApiError> {
+        let mut url = self.snapshots_url(deployment);
+        url.query_pairs_mut()
+            .append_pair("page", &page.max(1).to_string())
+            .append_pair("results", &results.clamp(1, MAX_PAGE_SIZE).to_string());
+        let ctx = format!("listing snapshots of deployment {deployment}");
+        let resp = self.send(Method::GET, url, None, None, &ctx).await?;
+        Self::json(resp, &ctx).await
+    }
+
+    /// Every page, `concurrency` pages at a time after the first; items in page order.
+    pub async fn list_all(
+        &self,
+        deployment: u64,
+        concurrency: usize,
+    ) -> Result<Vec<SnapshotItem>, ApiError> {
+        let first = self.list_snapshots(deployment, 1, MAX_PAGE_SIZE).await?;
+        let pages = first.total_pages;
+        let mut items = first.items;
+        if pages > 1 {
+            let mut rest: Vec<(u32, Vec<SnapshotItem>)> = stream::iter(2..=pages)
+                .map(|p| async move {
+                    self.list_snapshots(deployment, p, MAX_PAGE_SIZE)
+                        .await
+                        .map(|pg| (p, pg.items))
+                })
+                .buffer_unordered(concurrency.max(1))
+                .try_collect()
+                .await?;
+            rest.sort_by_key(|(p, _)| *p);
+            for (_, mut v) in rest {
+                items.append(&mut v);
+            }
+        }
+        Ok(items)
+    }
+
+    /// The presigned URL of one node's archive.
+    pub async fn download_url(&self, deployment: u64, snapshot: u64) -> Result<String, ApiError> {
+        let mut url = self.snapshot_url(deployment, snapshot);
+        if let Ok(mut s) = url.path_segments_mut() {
+            s.push("download");
+        }
+        let ctx = format!("snapshot {snapshot} of deployment {deployment}");
+        let resp = self.send(Method::GET, url, None, None, &ctx).await?;
+        let d: DownloadUrl = Self::json(resp, &ctx).await?;
+        Ok(d.url)
+    }
+
+    /// `DELETE`s one node's snapshot and its archive.
+    pub async fn delete_snapshot(&self, deployment: u64, snapshot: u64) -> Result<(), ApiError> {
+        let ctx = format!("snapshot {snapshot} of deployment {deployment}");
+        self.send(
+            Method::DELETE,
+            self.snapshot_url(deployment, snapshot),
+            None,
+            None,
+            &ctx,
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// Downloads one node's archive to `dest`, streaming to `dest.partial` and renaming when
+    /// whole. A broken transfer resumes with `Range`; an expired presigned URL is replaced by
+    /// a fresh one once. Nothing partial is left under `dest` on failure.
+    pub async fn download(
+        &self,
+        deployment: u64,
+        snapshot: u64,
+        dest: &Path,
+        progress: &mut (dyn FnMut(DownloadProgress) + Send),
+    ) -> Result<Downloaded, ApiError> {
+        let url = self.download_url(deployment, snapshot).await?;
+        self.download_from(&url, dest, progress, Some((deployment, snapshot)))
+            .await
+    }
+
+    /// Downloads from a presigned URL (see [`Client::download`]); `refresh` names the snapshot
+    /// to ask a fresh URL for when this one is refused.
+    pub async fn download_from(
+        &self,
+        presigned: &str,
+        dest: &Path,
+        progress: &mut (dyn FnMut(DownloadProgress) + Send),
+        refresh: Option<(u64, u64)>,
+    ) -> Result<Downloaded, ApiError> {
+        let mut partial = dest.as_os_str().to_owned();
+        partial.push(".partial");
+        let partial = PathBuf::from(partial);
+        let result = self
+            .download_inner(presigned, dest, &partial, progress, refresh)
+            .await;
+        if result.is_err() {
+            let _ = tokio::fs::remove_file(&partial).await;
+        }
+        result
+    }
+
+    async fn download_inner(
+        &self,
+        presigned: &str,
+        dest: &Path,
+        partial: &Path,
+        progress: &mut (dyn FnMut(DownloadProgress) + Send),
+        refresh: Option<(u64, u64)>,
+    ) -> Result<Downloaded, ApiError> {
+        let local =
+            |e: std::io::Error, action: &str, p: &Path| ApiError::Local(Error::io_at(e, action, p));
+        if let Some(dir) = dest.parent().filter(|d| !d.as_os_str().is_empty()) {
+            tokio::fs::create_dir_all(dir)
+                .await
+                .map_err(|e| local(e, "create directory", dir))?;
+        }
+        let file = tokio::fs::File::create(partial)
+            .await
+            .map_err(|e| local(e, "create", partial))?;
+        let mut out = tokio::io::BufWriter::with_capacity(1 << 20, file);
+        let mut url = Url::parse(presigned)
+            .map_err(|e| ApiError::Invalid(format!("invalid download URL: {e}")))?;
+        let mut written: u64 = 0;
+        let mut total: Option<u64> = None;
+        let mut resumed = 0u32;
+        let mut refreshed = false;
+        let mut failures = 0u32;
+        tracing::info!(url = %redact_url(url.as_str()), "downloading snapshot archive");
+        loop {
+            let mut req = self.http.get(url.clone());
+            if written > 0 {
+                req = req.header(RANGE, format!("bytes={written}-"));
+            }
+            let resp = match req.send().await {
+                Ok(r) => r,
+                Err(e) => {
+                    let err = transport_error(&url, e, "downloading the archive");
+                    failures += 1;
+                    match self.opts.retry.delay(failures, None) {
+                        Some(d) if err.is_retryable() => {
+                            tokio::time::sleep(d).await;
+                            continue;
+                        }
+                        _ => return Err(err),
+                    }
+                }
+            };
+            let status = resp.status();
+            if status == StatusCode::FORBIDDEN || status == StatusCode::UNAUTHORIZED {
+                let body = resp.text().await.unwrap_or_default();
+                let reason = s3_message(&body);
+                match refresh {
+                    Some((dep, snap)) if !refreshed => {
+                        tracing::info!("download URL refused ({reason}); asking for a fresh one");
+                        url = Url::parse(&self.download_url(dep, snap).await?)
+                            .map_err(|e| ApiError::Invalid(format!("invalid download URL: {e}")))?;
+                        refreshed = true;
+                        continue;
+                    }
+                    _ => {
+                        return Err(ApiError::UrlRefused {
+                            status: status.as_u16(),
+                            reason,
+                        })
+                    }
+                }
+            }
+            if status == StatusCode::RANGE_NOT_SATISFIABLE && total == Some(written) {
+                break;
+            }
+            if !status.is_success() {
+                let err = self.error_from(resp, "downloading the archive").await;
+                failures += 1;
+                match self.opts.retry.delay(failures, err.retry_after()) {
+                    Some(d) if err.is_retryable() => {
+                        tokio::time::sleep(d).await;
+                        continue;
+                    }
+                    _ => return Err(err),
+                }
+            }
+            if written > 0 && status == StatusCode::OK {
+                // The server ignored the range: start over.
+                out.flush().await.map_err(|e| local(e, "write", partial))?;
+                let f = out.get_mut();
+                f.set_len(0)
+                    .await
+                    .map_err(|e| local(e, "truncate", partial))?;
+                tokio::io::AsyncSeekExt::rewind(f)
+                    .await
+                    .map_err(|e| local(e, "rewind", partial))?;
+                written = 0;
+            }
+            if status == StatusCode::PARTIAL_CONTENT {
+                total = header_str(resp.headers(), CONTENT_RANGE.as_str())
+                    .and_then(|cr| cr.rsplit('/').next().and_then(|t| t.parse().ok()))
+                    .or(total);
+            } else {
+                total = resp.content_length().or(total);
+            }
+            progress(DownloadProgress {
+                downloaded: written,
+                total,
+            });
+            let mut body = resp.bytes_stream();
+            let mut broke = false;
+            while let Some(chunk) = body.next().await {
+                match chunk {
+                    Ok(bytes) => {
+                        out.write_all(&bytes)
+                            .await
+                            .map_err(|e| local(e, "write", partial))?;
+                        written += bytes.len() as u64;
+                        progress(DownloadProgress {
+                            downloaded: written,
+                            total,
+                        });
+                    }
+                    Err(e) => {
+                        tracing::info!(written, "download broke: {e}; resuming");
+                        broke = true;
+                        break;
+                    }
+                }
+            }
+            if !broke && total.is_none_or(|t| written >= t) {
+                break;
+            }
+            // Broken or short: resume where we are.
+            resumed += 1;
+            failures += 1;
+            match self.opts.retry.delay(failures, None) {
+                Some(d) => tokio::time::sleep(d.min(Duration::from_millis(500))).await,
+                None => {
+                    return Err(ApiError::Connect {
+                        url: redact_url(url.as_str()),
+                        reason: format!("the transfer broke {resumed} times at {written} bytes"),
+                    })
+                }
+            }
+        }
+        if let Some(t) = total {
+            if written != t {
+                return Err(ApiError::Decode {
+                    what: "downloading the archive".into(),
+                    reason: format!("got {written} bytes, expected {t}"),
+                    request_id: None,
+                });
+            }
+        }
+        out.flush().await.map_err(|e| local(e, "write", partial))?;
+        let file = out.into_inner();
+        file.sync_all()
+            .await
+            .map_err(|e| local(e, "sync", partial))?;
+        drop(file);
+        tokio::fs::rename(partial, dest)
+            .await
+            .map_err(|e| local(e, "rename", partial))?;
+        Ok(Downloaded {
+            path: dest.to_path_buf(),
+            bytes: written,
+            resumed,
+            refreshed_url: refreshed,
+        })
+    }
+
+    /// The request as a curl command, key as `$LD_API_KEY`.
+    pub fn curl(&self, op: &Operation) -> String {
+        match op {
+            Operation::Create {
+                deployment,
+                body,
+                idempotency_key,
+            } => curl_command(
+                "POST",
+                self.snapshots_url(*deployment).as_str(),
+                &[(IDEMPOTENCY_HEADER, idempotency_key)],
+                serde_json::to_string(body).ok().as_deref(),
+            ),
+            Operation::List {
+                deployment,
+                page,
+                results,
+            } => {
+                let mut u = self.snapshots_url(*deployment);
+                u.query_pairs_mut()
+                    .append_pair("page", &page.to_string())
+                    .append_pair("results", &results.to_string());
+                curl_command("GET", u.as_str(), &[], None)
+            }
+            Operation::DownloadUrl {
+                deployment,
+                snapshot,
+            } => {
+                let mut u = self.snapshot_url(*deployment, *snapshot);
+                if let Ok(mut s) = u.path_segments_mut() {
+                    s.push("download");
+                }
+                curl_command("GET", u.as_str(), &[], None)
+            }
+            Operation::Delete {
+                deployment,
+                snapshot,
+            } => curl_command(
+                "DELETE",
+                self.snapshot_url(*deployment, *snapshot).as_str(),
+                &[],
+                None,
+            ),
+        }
+    }
+}
+
+/// The `<Message>` (or `<Code>`) of an S3-style XML error, else the start of the body.
+fn s3_message(body: &str) -> String {
+    let tag = |t: &str| {
+        let open = format!("<{t}>");
+        let close = format!("</{t}>");
+        let s = body.find(&open)? + open.len();
+        let e = body[s..].find(&close)? + s;
+        Some(body[s..e].to_owned())
+    };
+    match (tag("Code"), tag("Message")) {
+        (Some(c), Some(m)) => format!("{c}: {m}"),
+        (Some(c), None) => c,
+        (None, Some(m)) => m,
+        _ => body.chars().take(200).collect(),
+    }
+}
+
+/// A fresh idempotency key for one user action.
+pub fn new_idempotency_key() -> String {
+    use rand::Rng;
+    let bytes: [u8; 16] = rand::rng().random();
+    format!(
+        "snapdesk-{}",
+        bytes.iter().map(|b| format!("{b:02x}")).collect::<String>()
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base_url_is_accepted_with_or_without_trailing_slash() {
+        let a = Client::new("https://sup.example", "k", ClientOptions::default()).unwrap();
+        let b = Client::new("https://sup.example/", "k", ClientOptions::default()).unwrap();
+        assert_eq!(
+            a.snapshots_url(7).as_str(),
+            "https://sup.example/deployments/7/snapshots"
+        );
+        assert_eq!(a.snapshots_url(7), b.snapshots_url(7));
+        let c = Client::new("http://127.0.0.1:9/prefix", "k", ClientOptions::default()).unwrap();
+        assert_eq!(
+            c.snapshot_url(1, 2).as_str(),
+            "http://127.0.0.1:9/prefix/deployments/1/snapshots/2"
+        );
+        assert!(Client::new("ftp://x", "k", ClientOptions::default()).is_err());
+        assert!(Client::new("not a url", "k", ClientOptions::default()).is_err());
+        assert!(Client::new("https://x", " ", ClientOptions::default()).is_err());
+    }
+
+    #[test]
+    fn debug_never_shows_the_key() {
+        let c = Client::new(
+            "https://sup.example",
+            "very-secret-key",
+            ClientOptions::default(),
+        )
+        .unwrap();
+        assert!(!format!("{c:?}").contains("very-secret-key"));
+    }
+
+    #[test]
+    fn presigned_urls_are_logged_as_host_and_path() {
+        assert_eq!(
+            redact_url("https://storage.example.com/snapshots/a.zip?signature=abc&expires=1"),
+            "https://storage.example.com/snapshots/a.zip"
+        );
+    }
+
+    #[test]
+    fn s3_errors_are_read() {
+        let xml = "<?xml version=\"1.0\"?><Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>";
+        assert_eq!(s3_message(xml), "AccessDenied: Request has expired");
+    }
+
+    #[test]
+    fn idempotency_keys_are_unique_and_short() {
+        let a = new_idempotency_key();
+        assert_ne!(a, new_idempotency_key());
+        assert!(a.len() <= 255);
+    }
+}

@@ -1,0 +1,577 @@
+//! `snapdesk context ...` and `snapdesk snapshots ...`: the Supervisor API from the command
+//! line. The work is in `snapdesk-api`; this file parses, prompts and prints.
+
+use std::collections::HashSet;
+use std::io::{IsTerminal, Read};
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use clap::{Args, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
+use snapdesk_api::contexts::{Context, Contexts, KnownDeployment};
+use snapdesk_api::models::{group_by_name, SnapshotItem};
+use snapdesk_api::{Client, ClientOptions, CreateSnapshot};
+use snapdesk_core::{AppPaths, Error, ErrorCode, Result};
+
+use crate::output::Output;
+
+#[derive(Debug, Subcommand)]
+pub enum ContextCommand {
+    /// Add (or replace) a context; the API key is read from a prompt or standard input.
+    Add {
+        /// Name of the context (letters, digits, '-', '_', '.').
+        name: String,
+        /// The Supervisor URL, e.g. https://supervisor-aws-us.example.
+        #[arg(long)]
+        url: String,
+        /// A label shown to people.
+        #[arg(long, default_value = "")]
+        label: String,
+        /// A known deployment, `ID` or `ID=NAME` (repeatable).
+        #[arg(long = "deployment", value_name = "ID[=NAME]")]
+        deployments: Vec<String>,
+        /// Keep the key that is already stored for this context.
+        #[arg(long)]
+        keep_key: bool,
+    },
+    /// List the contexts.
+    List,
+    /// Make a context the current one.
+    Use { name: String },
+    /// Remove a context and its stored key.
+    Remove { name: String },
+    /// List a deployment's snapshots with the context's key and report its permissions.
+    Test {
+        #[arg(long)]
+        deployment: Option<String>,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct Target {
+    /// The context to use (default: the current one).
+    #[arg(long, global = true)]
+    context: Option<String>,
+    /// The deployment: an id, or a name known in the context.
+    #[arg(long, global = true)]
+    deployment: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SnapshotsCommand {
+    /// List snapshots, grouped by snapshot name (one line per node).
+    List {
+        /// Every page instead of one.
+        #[arg(long)]
+        all: bool,
+        #[arg(long, default_value_t = 1)]
+        page: u32,
+        #[arg(long, default_value_t = 10)]
+        results: u32,
+    },
+    /// Trigger a snapshot on every node of the deployment.
+    Create {
+        /// Keep secrets in the reports.
+        #[arg(long)]
+        no_redact_secrets: bool,
+        /// Do not bundle the Iggy data directory.
+        #[arg(long)]
+        no_include_iggy: bool,
+        /// Wait until every node completed.
+        #[arg(long)]
+        wait: bool,
+        /// How long to wait, in seconds.
+        #[arg(long, default_value_t = 600)]
+        timeout: u64,
+    },
+    /// Wait until every node of a snapshot completed (default: the newest snapshot).
+    Wait {
+        #[arg(long)]
+        name: Option<String>,
+        #[arg(long, default_value_t = 600)]
+        timeout: u64,
+    },
+    /// Download archives: one node (`--snapshot ID`) or every node of `--name`
+    /// (default: the newest completed snapshot).
+    Download {
+        #[arg(long, conflicts_with = "name")]
+        snapshot: Option<u64>,
+        #[arg(long)]
+        name: Option<String>,
+        /// Directory (or, for one node, file) to write to.
+        #[arg(long, short)]
+        out: Option<PathBuf>,
+    },
+    /// Delete one node's snapshot (`--snapshot ID`) or every node of `--name`.
+    Delete {
+        #[arg(long, conflicts_with = "name", required_unless_present = "name")]
+        snapshot: Option<u64>,
+        #[arg(long)]
+        name: Option<String>,
+    },
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| Error::internal(format!("cannot start the async runtime: {e}")))
+}
+
+fn read_key() -> Result<String> {
+    let key = if std::io::stdin().is_terminal() {
+        rpassword::prompt_password("API key (input hidden): ")
+            .map_err(|e| Error::new(ErrorCode::InvalidInput, format!("cannot read the key: {e}")))?
+    } else {
+        let mut s = String::new();
+        std::io::stdin()
+            .take(64 * 1024)
+            .read_to_string(&mut s)
+            .map_err(|e| {
+                Error::new(ErrorCode::InvalidInput, format!("cannot read the key: {e}"))
+            })?;
+        s
+    };
+    let key = key.trim().to_owned();
+    if key.is_empty() {
+        return Err(Error::invalid_input("no API key given").with_hint(
+            "type it at the prompt, or pipe it: `printf %s \"$KEY\" | snapdesk context add ...`",
+        ));
+    }
+    Ok(key)
+}
+
+fn parse_deployment_arg(s: &str) -> Result<KnownDeployment> {
+    let (id, name) = s.split_once('=').unwrap_or((s, ""));
+    snapdesk_api::contexts::parse_deployment_id(id)?;
+    Ok(KnownDeployment {
+        id: id.trim().to_owned(),
+        name: name.trim().to_owned(),
+    })
+}
+
+fn client_for(ctx_name: &str, ctx: &Context) -> Result<Client> {
+    let (key, _) = snapdesk_core::secrets::load_key(ctx_name)?;
+    Client::new(&ctx.url, key, ClientOptions::default()).map_err(|e| e.into_error(false))
+}
+
+pub fn context(cmd: ContextCommand, paths: &AppPaths, out: &Output) -> Result<()> {
+    let file = paths.contexts_file();
+    let mut all = Contexts::load(&file)?;
+    match cmd {
+        ContextCommand::Add {
+            name,
+            url,
+            label,
+            deployments,
+            keep_key,
+        } => {
+            snapdesk_api::contexts::validate_name(&name)?;
+            snapdesk_api::client::parse_base_url(&url).map_err(|e| e.into_error(false))?;
+            let deployments = deployments
+                .iter()
+                .map(|d| parse_deployment_arg(d))
+                .collect::<Result<Vec<_>>>()?;
+            if !keep_key {
+                let key = read_key()?;
+                snapdesk_core::secrets::store_key(&name, &key)?;
+            }
+            all.upsert(
+                &name,
+                Context {
+                    label,
+                    url,
+                    deployments,
+                },
+            )?;
+            all.save(&file)?;
+            out.print(&serde_json::json!({ "added": name }), |_| {
+                format!("context {name:?} saved; its API key is in the OS keyring")
+            })
+        }
+        ContextCommand::List => {
+            let current = all.current.clone();
+            let rows: Vec<serde_json::Value> = all
+                .contexts
+                .iter()
+                .map(|(n, c)| {
+                    serde_json::json!({
+                        "name": n, "current": current.as_deref() == Some(n),
+                        "label": c.label, "url": c.url, "deployments": c.deployments,
+                    })
+                })
+                .collect();
+            out.print(&rows, |rows| {
+                if rows.is_empty() {
+                    return "no contexts yet: `snapdesk context add NAME --url SUPERVISOR_URL`"
+                        .to_owned();
+                }
+                let mut s = String::new();
+                for (n, c) in &all.contexts {
+                    let mark = if current.as_deref() == Some(n) {
+                        "*"
+                    } else {
+                        " "
+                    };
+                    let deps: Vec<String> = c
+                        .deployments
+                        .iter()
+                        .map(|d| {
+                            if d.name.is_empty() {
+                                d.id.clone()
+                            } else {
+                                format!("{}={}", d.id, d.name)
+                            }
+                        })
+                        .collect();
+                    s.push_str(&format!(
+                        "{mark} {n:<16} {:<44} {} {}\n",
+                        c.url,
+                        c.label,
+                        deps.join(", ")
+                    ));
+                }
+                s.trim_end().to_owned()
+            })
+        }
+        ContextCommand::Use { name } => {
+            all.set_current(&name)?;
+            all.save(&file)?;
+            out.print(&serde_json::json!({ "current": name }), |_| {
+                format!("using context {name:?}")
+            })
+        }
+        ContextCommand::Remove { name } => {
+            all.remove(&name)?;
+            snapdesk_core::secrets::delete_key(&name)?;
+            all.save(&file)?;
+            out.print(&serde_json::json!({ "removed": name }), |_| {
+                format!("context {name:?} and its stored key removed")
+            })
+        }
+        ContextCommand::Test { deployment } => {
+            let (name, ctx) = all.resolve(None)?;
+            let dep = ctx.deployment(deployment.as_deref())?;
+            let client = client_for(&name, ctx)?;
+            let rt = runtime()?;
+            let report = rt.block_on(async {
+                let page = client
+                    .list_snapshots(dep, 1, 10)
+                    .await
+                    .map_err(|e| e.into_error(false))?;
+                // deployment:manage, probed without side effects: deleting a snapshot id that
+                // cannot exist is refused with 403 without it, 404 with it.
+                let manage = match client.delete_snapshot(dep, 0).await {
+                    Err(e) if e.status() == Some(403) => false,
+                    Err(e) if e.status() == Some(404) => true,
+                    Err(e) => return Err(e.into_error(true)),
+                    Ok(()) => true,
+                };
+                Ok::<_, Error>(serde_json::json!({
+                    "context": name, "url": ctx.url, "deployment": dep.to_string(),
+                    "snapshots": page.total_results,
+                    "permissions": { "deployment:read": true, "deployment:manage": manage },
+                }))
+            })?;
+            out.print(&report, |r| {
+                format!(
+                    "context {} reaches {}\ndeployment {}: {} snapshot items\npermissions: deployment:read yes, deployment:manage {}",
+                    r["context"].as_str().unwrap_or_default(),
+                    r["url"].as_str().unwrap_or_default(),
+                    r["deployment"].as_str().unwrap_or_default(),
+                    r["snapshots"],
+                    if r["permissions"]["deployment:manage"] == true { "yes" } else { "no" }
+                )
+            })
+        }
+    }
+}
+
+fn fmt_time(t: &chrono::DateTime<chrono::Utc>) -> String {
+    t.format("%Y-%m-%d %H:%M:%SZ").to_string()
+}
+
+/// The human table: one block per snapshot name, one line per node.
+pub fn table(items: &[SnapshotItem]) -> String {
+    if items.is_empty() {
+        return "no snapshots".into();
+    }
+    let mut s = String::new();
+    for g in group_by_name(items) {
+        let done = g.items.iter().filter(|i| i.status.is_completed()).count();
+        s.push_str(&format!(
+            "{}  created {}  {}/{} nodes completed\n",
+            g.name,
+            fmt_time(&g.created_at),
+            done,
+            g.items.len()
+        ));
+        s.push_str(&format!(
+            "  {:<20}  {:<20}  {:<11}  {}\n",
+            "NODE ID", "SNAPSHOT ID", "STATUS", "COMPLETED"
+        ));
+        for i in &g.items {
+            s.push_str(&format!(
+                "  {:<20}  {:<20}  {:<11}  {}\n",
+                i.node_id,
+                i.id,
+                i.status.as_str(),
+                i.completed_at
+                    .as_ref()
+                    .map(fmt_time)
+                    .unwrap_or_else(|| "-".into())
+            ));
+        }
+    }
+    s.trim_end().to_owned()
+}
+
+fn bar(len: Option<u64>, live: bool) -> ProgressBar {
+    if !live {
+        return ProgressBar::hidden();
+    }
+    match len {
+        Some(l) => {
+            let b = ProgressBar::new(l);
+            b.set_style(
+                ProgressStyle::with_template(
+                    "{msg} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} {eta}",
+                )
+                .unwrap_or_else(|_| ProgressStyle::default_bar())
+                .progress_chars("=> "),
+            );
+            b
+        }
+        None => ProgressBar::new_spinner(),
+    }
+}
+
+async fn wait_for(
+    client: &Client,
+    dep: u64,
+    name: Option<String>,
+    timeout: Duration,
+    live: bool,
+) -> Result<Vec<SnapshotItem>> {
+    let start = Instant::now();
+    let mut delay = Duration::from_millis(500);
+    let spinner = bar(None, live);
+    loop {
+        let items = client
+            .list_all(dep, 4)
+            .await
+            .map_err(|e| e.into_error(false))?;
+        let target = match &name {
+            Some(n) => n.clone(),
+            None => group_by_name(&items)
+                .first()
+                .map(|g| g.name.to_owned())
+                .ok_or_else(|| Error::not_found(format!("deployment {dep} has no snapshots")))?,
+        };
+        let group: Vec<SnapshotItem> = items.into_iter().filter(|i| i.name == target).collect();
+        if group.is_empty() {
+            return Err(Error::not_found(format!(
+                "no snapshot named {target:?} in deployment {dep}"
+            )));
+        }
+        let done = group.iter().filter(|i| i.status.is_completed()).count();
+        spinner.set_message(format!("{target}: {done}/{} nodes completed", group.len()));
+        spinner.tick();
+        if done == group.len() {
+            spinner.finish_and_clear();
+            return Ok(group);
+        }
+        if start.elapsed() >= timeout {
+            spinner.finish_and_clear();
+            return Err(Error::new(
+                ErrorCode::Timeout,
+                format!(
+                    "{target} did not complete within {} s ({done}/{} nodes)",
+                    timeout.as_secs(),
+                    group.len()
+                ),
+            )
+            .with_hint("wait longer with `snapdesk snapshots wait --timeout SECS`"));
+        }
+        tokio::time::sleep(delay.min(timeout.saturating_sub(start.elapsed()))).await;
+        delay = (delay * 3 / 2).min(Duration::from_secs(5));
+    }
+}
+
+pub fn snapshots(
+    cmd: SnapshotsCommand,
+    target: Target,
+    paths: &AppPaths,
+    out: &Output,
+) -> Result<()> {
+    let all = Contexts::load(&paths.contexts_file())?;
+    let (name, ctx) = all.resolve(target.context.as_deref())?;
+    let dep = ctx.deployment(target.deployment.as_deref())?;
+    let client = client_for(&name, ctx)?;
+    let live = std::io::stderr().is_terminal() && !out.json();
+    let rt = runtime()?;
+    rt.block_on(async move {
+        match cmd {
+            SnapshotsCommand::List { all, page, results } => {
+                let items = if all {
+                    client.list_all(dep, 4).await
+                } else {
+                    client
+                        .list_snapshots(dep, page, results)
+                        .await
+                        .map(|p| p.items)
+                }
+                .map_err(|e| e.into_error(false))?;
+                out.print(&serde_json::json!({ "items": items }), |_| table(&items))
+            }
+            SnapshotsCommand::Create {
+                no_redact_secrets,
+                no_include_iggy,
+                wait,
+                timeout,
+            } => {
+                let before: HashSet<u64> = client
+                    .list_all(dep, 4)
+                    .await
+                    .map_err(|e| e.into_error(false))?
+                    .iter()
+                    .map(|i| i.id)
+                    .collect();
+                let body = CreateSnapshot {
+                    redact_secrets: !no_redact_secrets,
+                    include_iggy: !no_include_iggy,
+                };
+                let key = snapdesk_api::client::new_idempotency_key();
+                client
+                    .create_snapshot(dep, body, &key)
+                    .await
+                    .map_err(|e| e.into_error(true))?;
+                let after = client
+                    .list_all(dep, 4)
+                    .await
+                    .map_err(|e| e.into_error(false))?;
+                let new_name = after
+                    .iter()
+                    .find(|i| !before.contains(&i.id))
+                    .map(|i| i.name.clone())
+                    .or_else(|| group_by_name(&after).first().map(|g| g.name.to_owned()));
+                let items = if wait {
+                    wait_for(&client, dep, new_name, Duration::from_secs(timeout), live).await?
+                } else {
+                    after
+                        .into_iter()
+                        .filter(|i| Some(&i.name) == new_name.as_ref())
+                        .collect()
+                };
+                out.print(&serde_json::json!({ "items": items }), |_| table(&items))
+            }
+            SnapshotsCommand::Wait { name, timeout } => {
+                let items =
+                    wait_for(&client, dep, name, Duration::from_secs(timeout), live).await?;
+                out.print(&serde_json::json!({ "items": items }), |_| table(&items))
+            }
+            SnapshotsCommand::Download {
+                snapshot,
+                name,
+                out: dest,
+            } => {
+                let items = client
+                    .list_all(dep, 4)
+                    .await
+                    .map_err(|e| e.into_error(false))?;
+                let chosen: Vec<&SnapshotItem> = match (snapshot, &name) {
+                    (Some(id), _) => items.iter().filter(|i| i.id == id).collect(),
+                    (None, Some(n)) => items.iter().filter(|i| &i.name == n).collect(),
+                    (None, None) => group_by_name(&items)
+                        .into_iter()
+                        .find(|g| g.completed())
+                        .map(|g| g.items)
+                        .unwrap_or_default(),
+                };
+                if chosen.is_empty() {
+                    return Err(Error::not_found(match (snapshot, &name) {
+                        (Some(id), _) => format!("no snapshot {id} in deployment {dep}"),
+                        (None, Some(n)) => format!("no snapshot named {n:?} in deployment {dep}"),
+                        _ => format!("deployment {dep} has no completed snapshot"),
+                    }));
+                }
+                let mut written = Vec::new();
+                for item in chosen {
+                    let file_name = format!("{}-{}.zip", item.name, item.node_id);
+                    let path = match &dest {
+                        Some(d) if snapshot.is_some() && !d.is_dir() => d.clone(),
+                        Some(d) => d.join(&file_name),
+                        None => PathBuf::from(&file_name),
+                    };
+                    let pb = bar(Some(0), live);
+                    pb.set_message(format!("node {}", item.node_id));
+                    let pb2 = pb.clone();
+                    let mut cb = move |p: snapdesk_api::DownloadProgress| {
+                        if let Some(t) = p.total {
+                            pb2.set_length(t);
+                        }
+                        pb2.set_position(p.downloaded);
+                    };
+                    let d = client
+                        .download(dep, item.id, &path, &mut cb)
+                        .await
+                        .map_err(|e| e.into_error(false))?;
+                    pb.finish_and_clear();
+                    written.push(serde_json::json!({
+                        "snapshot_id": item.id.to_string(), "node_id": item.node_id.to_string(),
+                        "path": d.path, "bytes": d.bytes, "resumed": d.resumed,
+                    }));
+                }
+                out.print(&written, |w| {
+                    w.iter()
+                        .map(|x| {
+                            format!(
+                                "{}  {} bytes",
+                                x["path"].as_str().unwrap_or_default(),
+                                x["bytes"]
+                            )
+                        })
+                        .collect::<Vec<_>>()
+                        .join("\n")
+                })
+            }
+            SnapshotsCommand::Delete { snapshot, name } => {
+                let ids: Vec<u64> = match (snapshot, name) {
+                    (Some(id), _) => vec![id],
+                    (None, Some(n)) => {
+                        let items = client
+                            .list_all(dep, 4)
+                            .await
+                            .map_err(|e| e.into_error(false))?;
+                        let ids: Vec<u64> =
+                            items.iter().filter(|i| i.name == n).map(|i| i.id).collect();
+                        if ids.is_empty() {
+                            return Err(Error::not_found(format!(
+                                "no snapshot named {n:?} in deployment {dep}"
+                            )));
+                        }
+                        ids
+                    }
+                    (None, None) => {
+                        return Err(Error::invalid_input("pass --snapshot ID or --name NAME"))
+                    }
+                };
+                for id in &ids {
+                    client
+                        .delete_snapshot(dep, *id)
+                        .await
+                        .map_err(|e| e.into_error(true))?;
+                }
+                let deleted: Vec<String> = ids.iter().map(u64::to_string).collect();
+                out.print(&serde_json::json!({ "deleted": deleted }), |_| {
+                    format!(
+                        "deleted {} snapshot item(s): {}",
+                        ids.len(),
+                        deleted.join(", ")
+                    )
+                })
+            }
+        }
+    })
+}
