@@ -3,4 +3,5 @@
 pub mod bindings;
 pub mod cli;
 pub mod e2e;
+pub mod emu;
 pub mod workspace;

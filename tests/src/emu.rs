@@ -1,0 +1,105 @@
+//! The Supervisor emulator in tests: in-process (for client tests) or as the real
+//! `snapdesk emulator` process (for CLI tests), on 127.0.0.1 with a random port.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+
+use serde_json::Value;
+
+use crate::workspace;
+
+/// Admin calls to an emulator (faults, clock, seed).
+pub struct Admin {
+    pub url: String,
+    pub token: String,
+    http: reqwest::Client,
+}
+
+impl Admin {
+    pub fn new(url: &str, token: &str) -> Self {
+        Self {
+            url: url.trim_end_matches('/').to_owned(),
+            token: token.to_owned(),
+            http: reqwest::Client::new(),
+        }
+    }
+
+    pub async fn post(&self, path: &str, body: Value) -> Value {
+        let r = self
+            .http
+            .post(format!("{}{path}", self.url))
+            .header("x-admin-token", &self.token)
+            .json(&body)
+            .send()
+            .await
+            .expect("admin request");
+        assert!(r.status().is_success(), "admin {path}: {}", r.status());
+        r.json().await.unwrap_or(Value::Null)
+    }
+
+    /// The next `count` requests under `path_prefix` get `spec` (see the emulator's faults).
+    pub async fn fault(&self, spec: Value) {
+        self.post("/_admin/faults", spec).await;
+    }
+
+    pub async fn advance_clock(&self, secs: u64) {
+        self.post("/_admin/clock", serde_json::json!({ "advance_secs": secs }))
+            .await;
+    }
+}
+
+/// `snapdesk emulator` as a child process; stopped with SIGTERM on drop.
+pub struct EmulatorProcess {
+    child: Child,
+    pub startup: Value,
+}
+
+impl EmulatorProcess {
+    pub fn spawn(args: &[&str]) -> Self {
+        let mut child = Command::new(workspace::debug_bin("snapdesk"))
+            .arg("emulator")
+            .args(args)
+            .env_remove("SNAPDESK_HOME")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("snapdesk emulator starts");
+        let stdout = child.stdout.take().expect("stdout");
+        let mut line = String::new();
+        BufReader::new(stdout)
+            .read_line(&mut line)
+            .expect("startup line");
+        let startup: Value =
+            serde_json::from_str(&line).unwrap_or_else(|e| panic!("{e}: {line:?}"));
+        Self { child, startup }
+    }
+
+    pub fn url(&self) -> &str {
+        self.startup["supervisor_url"].as_str().unwrap_or_default()
+    }
+    pub fn manage_key(&self) -> &str {
+        self.startup["keys"]["manage"].as_str().unwrap_or_default()
+    }
+    pub fn read_key(&self) -> &str {
+        self.startup["keys"]["read"].as_str().unwrap_or_default()
+    }
+    pub fn admin_token(&self) -> &str {
+        self.startup["admin_token"].as_str().unwrap_or_default()
+    }
+    pub fn deployment(&self, i: usize) -> (String, String) {
+        let d = &self.startup["deployments"][i];
+        (
+            d["id"].as_str().unwrap_or_default().to_owned(),
+            d["name"].as_str().unwrap_or_default().to_owned(),
+        )
+    }
+}
+
+impl Drop for EmulatorProcess {
+    fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let _ = self.child.wait();
+    }
+}

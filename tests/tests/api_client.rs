@@ -1,0 +1,438 @@
+//! The API client against the real emulator over HTTP on 127.0.0.1: every endpoint and every
+//! error path, retries, idempotency, pagination, resumable downloads and fresh URLs.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::json;
+use snapdesk_api::client::new_idempotency_key;
+use snapdesk_api::{ApiError, Client, ClientOptions, CreateSnapshot};
+use snapdesk_core::ErrorCode;
+use snapdesk_emulator::{DeploymentSpec, EmulatorConfig, Plan};
+use snapdesk_report::archive::{self, ArchiveKind};
+use snapdesk_report::Status;
+use snapdesk_tests::emu::Admin;
+
+const DEP: u64 = 611_298_765_432_109_056;
+
+fn config(nodes: u32, processing_ms: u64) -> EmulatorConfig {
+    EmulatorConfig {
+        processing_ms,
+        deployments: vec![
+            DeploymentSpec {
+                id: DEP,
+                name: "events-prod".into(),
+                plan: Plan::Pro,
+                nodes,
+            },
+            DeploymentSpec {
+                id: DEP + 1,
+                name: "small".into(),
+                plan: Plan::Basic,
+                nodes: 1,
+            },
+        ],
+        ..EmulatorConfig::default()
+    }
+}
+
+fn fast_retries() -> ClientOptions {
+    let mut o = ClientOptions::default();
+    o.retry.base_delay = Duration::from_millis(20);
+    o.retry.max_delay = Duration::from_millis(100);
+    o
+}
+
+struct Env {
+    emu: snapdesk_emulator::Emulator,
+    manage: Client,
+    read: Client,
+    admin: Admin,
+}
+
+async fn env(nodes: u32, processing_ms: u64) -> Env {
+    let emu = snapdesk_emulator::start(config(nodes, processing_ms))
+        .await
+        .unwrap();
+    let manage = Client::new(&emu.supervisor_url, &emu.manage_key, fast_retries()).unwrap();
+    let read = Client::new(
+        &format!("{}/", emu.supervisor_url),
+        &emu.read_key,
+        fast_retries(),
+    )
+    .unwrap();
+    let admin = Admin::new(&emu.supervisor_url, &emu.admin_token);
+    Env {
+        emu,
+        manage,
+        read,
+        admin,
+    }
+}
+
+async fn wait_completed(c: &Client, dep: u64) -> Vec<snapdesk_api::SnapshotItem> {
+    for _ in 0..200 {
+        let items = c.list_all(dep, 4).await.unwrap();
+        if !items.is_empty() && items.iter().all(|i| i.status.is_completed()) {
+            return items;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("snapshots did not complete");
+}
+
+#[tokio::test]
+async fn create_list_download_delete_end_to_end() {
+    let e = env(3, 150).await;
+    let key = new_idempotency_key();
+    let out = e
+        .manage
+        .create_snapshot(DEP, CreateSnapshot::default(), &key)
+        .await
+        .unwrap();
+    assert!(!out.replayed);
+    assert_eq!(out.request_id.as_ref().map(String::len), Some(32));
+
+    let page = e.read.list_snapshots(DEP, 1, 10).await.unwrap();
+    assert_eq!(page.items.len(), 3, "one item per node");
+    assert!(page.items.iter().all(|i| i.name == page.items[0].name));
+    assert!(page
+        .items
+        .iter()
+        .all(|i| i.id > 1 << 53 && i.node_id > 1 << 53));
+
+    let items = wait_completed(&e.read, DEP).await;
+    assert!(items.iter().all(|i| i.completed_at.is_some()));
+
+    let tmp = tempfile::tempdir().unwrap();
+    let mut fails = 0;
+    for item in &items {
+        let dest = tmp
+            .path()
+            .join(format!("{}-{}.zip", item.name, item.node_id));
+        let seen = Arc::new(AtomicU64::new(0));
+        let s2 = seen.clone();
+        let mut cb =
+            move |p: snapdesk_api::DownloadProgress| s2.store(p.downloaded, Ordering::SeqCst);
+        let d = e.read.download(DEP, item.id, &dest, &mut cb).await.unwrap();
+        assert_eq!(d.bytes, std::fs::metadata(&dest).unwrap().len());
+        assert_eq!(
+            seen.load(Ordering::SeqCst),
+            d.bytes,
+            "progress reached the end"
+        );
+        let opened = archive::open(&dest).unwrap();
+        assert_eq!(opened.kind, ArchiveKind::Snapdesk);
+        let m = opened.manifest.unwrap();
+        assert_eq!(m.node_id, Some(item.node_id.to_string()));
+        assert_eq!(m.deployment_id, Some(DEP.to_string()));
+        assert!(archive::verify(&dest, &m).unwrap().is_empty());
+        let report = opened.parsed.unwrap().report.unwrap();
+        assert!(report.checks.len() >= 30);
+        fails += report
+            .checks
+            .iter()
+            .filter(|c| c.status == Status::Fail)
+            .count();
+        assert!(opened
+            .entries
+            .iter()
+            .any(|x| x.name == archive::IGGY_DATA_ENTRY));
+    }
+    assert!(fails >= 1, "the nodes differ: one has a nearly full disk");
+
+    // Delete one node's snapshot: it is gone from the list and its download 404s.
+    e.manage.delete_snapshot(DEP, items[0].id).await.unwrap();
+    let after = e.read.list_all(DEP, 2).await.unwrap();
+    assert!(after.iter().all(|i| i.id != items[0].id));
+    let err = e.read.download_url(DEP, items[0].id).await.unwrap_err();
+    assert_eq!(err.status(), Some(404));
+    e.emu.shutdown().await;
+}
+
+#[tokio::test]
+async fn auth_and_permission_errors_are_typed() {
+    let e = env(2, 100).await;
+    let bad = Client::new(&e.emu.supervisor_url, "ld_wrong", fast_retries()).unwrap();
+    let err = bad.list_snapshots(DEP, 1, 10).await.unwrap_err();
+    assert_eq!(err.status(), Some(401));
+    assert_eq!(err.request_id().map(str::len), Some(32));
+    assert_eq!(err.into_error(false).code, ErrorCode::Unauthorized);
+
+    let err = e
+        .read
+        .create_snapshot(DEP, CreateSnapshot::default(), &new_idempotency_key())
+        .await
+        .unwrap_err();
+    assert_eq!(err.status(), Some(403));
+    assert_eq!(err.problem_code(), Some("insufficient_permissions"));
+    let core = err.into_error(true);
+    assert_eq!(core.code, ErrorCode::Forbidden);
+    assert!(core.hint.unwrap().contains("deployment:manage"));
+    let err = e.read.delete_snapshot(DEP, 1).await.unwrap_err();
+    assert_eq!(err.status(), Some(403));
+
+    let err = e.read.list_snapshots(42, 1, 10).await.unwrap_err();
+    assert_eq!(err.status(), Some(404));
+    let core = err.into_error(false);
+    assert_eq!(core.code, ErrorCode::NotFound);
+    assert!(core.message.contains("42"), "{}", core.message);
+    let err = e.read.download_url(DEP, 999).await.unwrap_err();
+    assert_eq!(err.status(), Some(404));
+    assert!(err.to_string().contains("999"), "{err}");
+    e.emu.shutdown().await;
+}
+
+#[tokio::test]
+async fn conflicts_limits_and_idempotent_retries() {
+    let e = env(1, 400).await;
+    let key = new_idempotency_key();
+    e.manage
+        .create_snapshot(DEP + 1, CreateSnapshot::default(), &key)
+        .await
+        .unwrap();
+    // Same action again (same key): replayed, not a second snapshot.
+    let again = e
+        .manage
+        .create_snapshot(DEP + 1, CreateSnapshot::default(), &key)
+        .await
+        .unwrap();
+    assert!(again.replayed);
+    // A new action while one is processing: 409.
+    let err = e
+        .manage
+        .create_snapshot(DEP + 1, CreateSnapshot::default(), &new_idempotency_key())
+        .await
+        .unwrap_err();
+    assert_eq!(err.status(), Some(409));
+    assert_eq!(err.into_error(true).code, ErrorCode::Conflict);
+    wait_completed(&e.read, DEP + 1).await;
+    assert_eq!(e.read.list_all(DEP + 1, 1).await.unwrap().len(), 1);
+
+    // Basic plan: 3 snapshots, then snapshot_limit_reached.
+    for _ in 0..2 {
+        e.manage
+            .create_snapshot(DEP + 1, CreateSnapshot::default(), &new_idempotency_key())
+            .await
+            .unwrap();
+        wait_completed(&e.read, DEP + 1).await;
+    }
+    let err = e
+        .manage
+        .create_snapshot(DEP + 1, CreateSnapshot::default(), &new_idempotency_key())
+        .await
+        .unwrap_err();
+    assert_eq!(err.problem_code(), Some("snapshot_limit_reached"));
+    assert_eq!(err.into_error(true).code, ErrorCode::LimitReached);
+    e.emu.shutdown().await;
+}
+
+#[tokio::test]
+async fn retryable_failures_are_retried_with_the_same_idempotency_key() {
+    let e = env(1, 100).await;
+    // Two 503s, then success: the create goes through once.
+    e.admin
+        .fault(json!({"count": 2, "kind": "status", "status": 503, "path_prefix": "/deployments", "method": "POST"}))
+        .await;
+    e.manage
+        .create_snapshot(DEP + 1, CreateSnapshot::default(), &new_idempotency_key())
+        .await
+        .unwrap();
+    wait_completed(&e.read, DEP + 1).await;
+    assert_eq!(
+        e.read.list_all(DEP + 1, 1).await.unwrap().len(),
+        1,
+        "exactly one snapshot"
+    );
+
+    // 429 with retry-after: waited, then fine.
+    e.admin
+        .fault(json!({"count": 1, "kind": "status", "status": 429, "retry_after": 1, "path_prefix": "/deployments"}))
+        .await;
+    let t = std::time::Instant::now();
+    e.read.list_snapshots(DEP + 1, 1, 10).await.unwrap();
+    assert!(
+        t.elapsed() >= Duration::from_millis(900),
+        "retry-after honoured"
+    );
+
+    // A reset connection is retried for a GET.
+    e.admin
+        .fault(json!({"count": 1, "kind": "reset", "path_prefix": "/deployments"}))
+        .await;
+    e.read.list_snapshots(DEP + 1, 1, 10).await.unwrap();
+
+    // A non-retryable status is not retried; attempts are bounded for retryable ones.
+    e.admin
+        .fault(json!({"count": 10, "kind": "status", "status": 500, "path_prefix": "/deployments"}))
+        .await;
+    let err = e.read.list_snapshots(DEP + 1, 1, 10).await.unwrap_err();
+    assert_eq!(err.status(), Some(500));
+    assert_eq!(err.into_error(false).code, ErrorCode::Api);
+    e.emu.shutdown().await;
+}
+
+#[tokio::test]
+async fn malformed_json_in_a_success_answer_is_a_clear_error() {
+    let e = env(1, 100).await;
+    e.admin
+        .fault(json!({"count": 1, "kind": "malformed_json", "path_prefix": "/deployments"}))
+        .await;
+    let err = e.read.list_snapshots(DEP + 1, 1, 10).await.unwrap_err();
+    assert!(matches!(err, ApiError::Decode { .. }), "{err:?}");
+    assert_eq!(err.into_error(false).code, ErrorCode::Api);
+    e.emu.shutdown().await;
+}
+
+#[tokio::test]
+async fn every_page_of_a_large_deployment_is_listed_in_order() {
+    let e = env(250, 0).await;
+    e.manage
+        .create_snapshot(DEP, CreateSnapshot::default(), &new_idempotency_key())
+        .await
+        .unwrap();
+    let first = e.read.list_snapshots(DEP, 1, 100).await.unwrap();
+    assert_eq!(first.total_results, 250);
+    assert_eq!(first.total_pages, 3);
+    let all = e.read.list_all(DEP, 3).await.unwrap();
+    assert_eq!(all.len(), 250);
+    let mut nodes: Vec<u64> = all.iter().map(|i| i.node_id).collect();
+    nodes.dedup();
+    assert_eq!(nodes.len(), 250, "no duplicates across pages");
+    let serial: Vec<u64> = {
+        let mut v = Vec::new();
+        for p in 1..=3 {
+            v.extend(
+                e.read
+                    .list_snapshots(DEP, p, 100)
+                    .await
+                    .unwrap()
+                    .items
+                    .iter()
+                    .map(|i| i.id),
+            );
+        }
+        v
+    };
+    assert_eq!(
+        all.iter().map(|i| i.id).collect::<Vec<_>>(),
+        serial,
+        "page order kept"
+    );
+    e.emu.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_broken_download_resumes_with_range_and_an_expired_url_is_refreshed_once() {
+    let e = env(1, 0).await;
+    let seeded = e
+        .admin
+        .post(
+            "/_admin/seed",
+            json!({"deployment_id": DEP.to_string(), "archive_bytes": 3_000_000}),
+        )
+        .await;
+    let id: u64 = seeded["id_str"].as_str().unwrap().parse().unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+
+    // The body is cut half-way: the client resumes with Range and the file is whole.
+    e.admin
+        .fault(json!({"count": 1, "kind": "truncate", "path_prefix": "/_storage"}))
+        .await;
+    let dest = tmp.path().join("a.zip");
+    let d = e.read.download(DEP, id, &dest, &mut |_| {}).await.unwrap();
+    assert!(d.resumed >= 1, "{d:?}");
+    assert_eq!(d.bytes, std::fs::metadata(&dest).unwrap().len());
+    let reference = tmp.path().join("ref.zip");
+    e.read
+        .download(DEP, id, &reference, &mut |_| {})
+        .await
+        .unwrap();
+    assert_eq!(
+        std::fs::read(&dest).unwrap(),
+        std::fs::read(&reference).unwrap()
+    );
+
+    // The URL expires between the break and the resume: one fresh URL, then Range.
+    let url = e.read.download_url(DEP, id).await.unwrap();
+    e.admin
+        .fault(json!({"count": 1, "kind": "truncate", "path_prefix": "/_storage"}))
+        .await;
+    let admin = Admin::new(&e.emu.supervisor_url, &e.emu.admin_token);
+    let seen = Arc::new(AtomicU64::new(0));
+    let s2 = seen.clone();
+    let expire = tokio::spawn(async move {
+        // Once the first half arrived, move the emulator's clock past the URL's expiry.
+        while s2.load(Ordering::SeqCst) == 0 {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        admin.advance_clock(3600).await;
+    });
+    let dest2 = tmp.path().join("b.zip");
+    let mut cb =
+        move |p: snapdesk_api::DownloadProgress| seen.store(p.downloaded, Ordering::SeqCst);
+    let d = e
+        .read
+        .download_from(&url, &dest2, &mut cb, Some((DEP, id)))
+        .await
+        .unwrap();
+    expire.await.unwrap();
+    assert!(d.refreshed_url, "{d:?}");
+    assert_eq!(
+        std::fs::read(&dest2).unwrap(),
+        std::fs::read(&reference).unwrap()
+    );
+
+    // Without a snapshot to refresh from, an expired URL is a clear error and nothing is left.
+    let dest3 = tmp.path().join("c.zip");
+    let err = e
+        .read
+        .download_from(&url, &dest3, &mut |_| {}, None)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, ApiError::UrlRefused { status: 403, .. }),
+        "{err:?}"
+    );
+    assert_eq!(err.into_error(false).code, ErrorCode::UrlExpired);
+    assert!(!dest3.exists());
+    assert!(!tmp.path().join("c.zip.partial").exists());
+    e.emu.shutdown().await;
+}
+
+#[tokio::test]
+async fn ids_above_2_pow_53_survive_a_round_trip_exactly() {
+    let e = env(2, 0).await;
+    e.manage
+        .create_snapshot(DEP, CreateSnapshot::default(), &new_idempotency_key())
+        .await
+        .unwrap();
+    let raw = reqwest::Client::new()
+        .get(format!(
+            "{}/deployments/{DEP}/snapshots",
+            e.emu.supervisor_url
+        ))
+        .header("ld-api-key", &e.emu.read_key)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let page = e.read.list_snapshots(DEP, 1, 10).await.unwrap();
+    for item in &page.items {
+        // On the wire: JSON integers, exactly as the API page shows them.
+        assert!(
+            raw.contains(&format!("\"node_id\":{}", item.node_id)),
+            "{raw}"
+        );
+        assert!(raw.contains(&format!("\"deployment_id\":{DEP}")));
+        // Leaving Rust: strings, and back to the same u64.
+        let v = serde_json::to_value(item).unwrap();
+        assert_eq!(v["node_id"], item.node_id.to_string());
+        let back: snapdesk_api::SnapshotItem = serde_json::from_value(v).unwrap();
+        assert_eq!(&back, item);
+    }
+    e.emu.shutdown().await;
+}

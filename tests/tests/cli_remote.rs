@@ -1,0 +1,306 @@
+//! The `snapdesk` binary against the real `snapdesk emulator` process: contexts, the key in
+//! the OS keyring (or LD_API_KEY), and every snapshots command, with their error paths.
+
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+use snapdesk_tests::cli::{snapdesk, stderr, stdout};
+use snapdesk_tests::emu::EmulatorProcess;
+
+fn with_key(home: &Path, key: &str) -> Command {
+    let mut c = snapdesk(home);
+    c.env("LD_API_KEY", key);
+    c
+}
+
+fn ok(o: Output) -> String {
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "stdout: {}\nstderr: {}",
+        stdout(&o),
+        stderr(&o)
+    );
+    stdout(&o)
+}
+
+fn add_context(home: &Path, emu: &EmulatorProcess) {
+    let (id, name) = emu.deployment(0);
+    ok(snapdesk(home)
+        .args([
+            "context",
+            "add",
+            "emu",
+            "--url",
+            emu.url(),
+            "--label",
+            "Local emulator",
+            "--keep-key",
+        ])
+        .arg("--deployment")
+        .arg(format!("{id}={name}"))
+        .output()
+        .unwrap());
+}
+
+#[test]
+fn snapshots_lifecycle_from_the_command_line() {
+    let emu = EmulatorProcess::spawn(&["--processing-ms", "300", "--nodes", "3"]);
+    let tmp = tempfile::tempdir().unwrap();
+    let home = tmp.path().join("home");
+    add_context(&home, &emu);
+    let key = emu.manage_key();
+
+    // create --wait: every node completed; JSON items carry ids as strings.
+    let out = ok(with_key(&home, key)
+        .args([
+            "--json",
+            "snapshots",
+            "--deployment",
+            "events-prod",
+            "create",
+            "--wait",
+            "--no-include-iggy",
+        ])
+        .output()
+        .unwrap());
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let items = v["items"].as_array().unwrap();
+    assert_eq!(items.len(), 3);
+    assert!(items
+        .iter()
+        .all(|i| i["status"] == "completed" && i["node_id"].is_string()));
+    let name = items[0]["name"].as_str().unwrap().to_owned();
+
+    // list: the human table groups by name, one line per node with full ids.
+    let table = ok(with_key(&home, key)
+        .args(["snapshots", "list", "--all"])
+        .output()
+        .unwrap());
+    assert!(
+        table.contains(&name) && table.contains("3/3 nodes completed"),
+        "{table}"
+    );
+    for i in items {
+        assert!(table.contains(i["node_id"].as_str().unwrap()), "{table}");
+    }
+
+    // download every node of the snapshot into a directory.
+    let dl = tmp.path().join("dl");
+    std::fs::create_dir_all(&dl).unwrap();
+    let out = ok(with_key(&home, key)
+        .args(["--json", "snapshots", "download", "--name", &name, "--out"])
+        .arg(&dl)
+        .output()
+        .unwrap());
+    let files: Vec<serde_json::Value> = serde_json::from_str(&out).unwrap();
+    assert_eq!(files.len(), 3);
+    for f in &files {
+        let p = f["path"].as_str().unwrap();
+        let o = Command::new("unzip").args(["-t", p]).output().unwrap();
+        assert!(o.status.success(), "{p}");
+    }
+
+    // The read key cannot create: exit 1, error[forbidden] naming the permission.
+    let o = with_key(&home, emu.read_key())
+        .args(["snapshots", "create"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    let e = stderr(&o);
+    assert!(e.starts_with("error[forbidden]"), "{e}");
+    assert!(e.contains("deployment:manage"), "{e}");
+
+    // A wrong key: unauthorized, with a hint.
+    let o = with_key(&home, "ld_wrong")
+        .args(["snapshots", "list"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).starts_with("error[unauthorized]"),
+        "{}",
+        stderr(&o)
+    );
+
+    // context test reports the permissions of each key.
+    let out = ok(with_key(&home, emu.read_key())
+        .args(["--json", "context", "test"])
+        .output()
+        .unwrap());
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["permissions"]["deployment:manage"], false);
+    let out = ok(with_key(&home, key)
+        .args(["--json", "context", "test"])
+        .output()
+        .unwrap());
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["permissions"]["deployment:manage"], true);
+
+    // delete the whole snapshot by name.
+    let out = ok(with_key(&home, key)
+        .args(["--json", "snapshots", "delete", "--name", &name])
+        .output()
+        .unwrap());
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["deleted"].as_array().unwrap().len(), 3);
+    let out = ok(with_key(&home, key)
+        .args(["snapshots", "list"])
+        .output()
+        .unwrap());
+    assert_eq!(out.trim(), "no snapshots");
+
+    // An unknown deployment: not_found, naming it.
+    let o = with_key(&home, key)
+        .args(["snapshots", "--deployment", "42", "list"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).starts_with("error[not_found]") && stderr(&o).contains("42"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn wait_gives_up_after_its_timeout() {
+    let emu = EmulatorProcess::spawn(&["--processing-ms", "60000", "--nodes", "2"]);
+    let tmp = tempfile::tempdir().unwrap();
+    let home = tmp.path().join("home");
+    add_context(&home, &emu);
+    ok(with_key(&home, emu.manage_key())
+        .args(["snapshots", "create"])
+        .output()
+        .unwrap());
+    let o = with_key(&home, emu.manage_key())
+        .args(["snapshots", "wait", "--timeout", "1"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).starts_with("error[timeout]"), "{}", stderr(&o));
+    // A second create while the first is processing: conflict.
+    let o = with_key(&home, emu.manage_key())
+        .args(["snapshots", "create"])
+        .output()
+        .unwrap();
+    assert!(stderr(&o).starts_with("error[conflict]"), "{}", stderr(&o));
+}
+
+#[test]
+fn no_context_and_bad_context_input_are_clear() {
+    let tmp = tempfile::tempdir().unwrap();
+    let home = tmp.path().join("home");
+    let o = snapdesk(&home)
+        .args(["snapshots", "list"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("context add"), "{}", stderr(&o));
+    let o = snapdesk(&home)
+        .args([
+            "context",
+            "add",
+            "bad name",
+            "--url",
+            "https://x",
+            "--keep-key",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        stderr(&o).starts_with("error[invalid_input]"),
+        "{}",
+        stderr(&o)
+    );
+    let o = snapdesk(&home)
+        .args(["context", "add", "x", "--url", "ftp://x", "--keep-key"])
+        .output()
+        .unwrap();
+    assert!(
+        stderr(&o).starts_with("error[invalid_input]"),
+        "{}",
+        stderr(&o)
+    );
+    // The key is never an argument: there is no flag for it.
+    let o = snapdesk(&home)
+        .args(["context", "add", "x", "--url", "https://x", "--key", "k"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+}
+
+#[test]
+fn the_key_is_stored_in_the_os_keyring_and_read_from_standard_input() {
+    if std::env::var("SNAPDESK_KEYRING_TESTS").as_deref() != Ok("1") {
+        eprintln!("skipping: needs a Secret Service session (scripts/test provides one)");
+        return;
+    }
+    let emu = EmulatorProcess::spawn(&["--processing-ms", "100"]);
+    let tmp = tempfile::tempdir().unwrap();
+    let home = tmp.path().join("home");
+    let (id, _) = emu.deployment(0);
+    let ctx = format!("kr-{}", std::process::id());
+    let mut child = snapdesk(&home)
+        .args([
+            "context",
+            "add",
+            &ctx,
+            "--url",
+            emu.url(),
+            "--deployment",
+            &id,
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(emu.read_key().as_bytes())
+        .unwrap();
+    ok(child.wait_with_output().unwrap());
+    // No key on disk, anywhere under the data directory.
+    for entry in walk(&home) {
+        let text = std::fs::read(&entry).unwrap_or_default();
+        assert!(
+            !String::from_utf8_lossy(&text).contains(emu.read_key()),
+            "the key is in {}",
+            entry.display()
+        );
+    }
+    // Without LD_API_KEY the keyring supplies it.
+    ok(snapdesk(&home)
+        .args(["snapshots", "--context", &ctx, "list"])
+        .output()
+        .unwrap());
+    ok(snapdesk(&home)
+        .args(["context", "remove", &ctx])
+        .output()
+        .unwrap());
+    assert_eq!(
+        snapdesk_core::secrets::load_stored_key(&ctx)
+            .unwrap_err()
+            .code,
+        snapdesk_core::ErrorCode::NotFound
+    );
+}
+
+fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    if let Ok(rd) = std::fs::read_dir(dir) {
+        for e in rd.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                out.extend(walk(&p));
+            } else {
+                out.push(p);
+            }
+        }
+    }
+    out
+}
