@@ -224,6 +224,39 @@ fn the_report_renders_and_runs_in_headless_chromium() {
         dom.contains(&format!("{total} of {total} checks")),
         "script did not run"
     );
+    // Inside `<iframe sandbox="allow-scripts">` (no same origin: storage and cookies throw),
+    // the report's script still runs and tells its parent.
+    let wrapper = tmp.path().join("wrapper.html");
+    std::fs::write(
+        &wrapper,
+        "<!doctype html><html><body><iframe sandbox=\"allow-scripts\" src=\"report.html\" \
+         width=\"1200\" height=\"900\"></iframe><script>\
+         window.addEventListener('message', function (e) {\
+           if (e.source === document.querySelector('iframe').contentWindow && e.data &&\
+               e.data.type === 'snapdesk-report-ready') {\
+             document.body.setAttribute('data-ready', String(e.data.checks));\
+           }\
+         });</script></body></html>",
+    )
+    .unwrap();
+    let o = Command::new(chromium)
+        .args(base)
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .args([
+            "--virtual-time-budget=5000",
+            "--allow-file-access-from-files",
+            "--dump-dom",
+        ])
+        .arg(format!("file://{}", wrapper.display()))
+        .output()
+        .unwrap();
+    let dom = stdout(&o);
+    assert!(
+        dom.contains(&format!("data-ready=\"{total}\"")),
+        "the report did not run in a sandboxed iframe: {}",
+        &dom[..dom.len().min(400)]
+    );
+
     let shots = workspace::target_dir().join("e2e-shots");
     std::fs::create_dir_all(&shots).unwrap();
     let shot = shots.join("report-chromium.png");

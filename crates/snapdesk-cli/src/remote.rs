@@ -112,8 +112,9 @@ pub enum SnapshotsCommand {
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime> {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
+    // One thread: the CLI does one thing at a time, and on small machines a second worker
+    // only adds wake-ups between the network and the disk.
+    tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|e| Error::internal(format!("cannot start the async runtime: {e}")))

@@ -134,4 +134,11 @@
     if (e.key === "Escape" && doc.activeElement === q) { q.value = ""; state.q = ""; apply(); }
   });
   apply();
+  // Inside a viewer's sandboxed iframe: say the report is ready (no data, just a count).
+  // The parent must check `event.source`, as the origin of a sandboxed frame is "null".
+  try {
+    if (window.parent && window.parent !== window) {
+      window.parent.postMessage({ type: "snapdesk-report-ready", checks: checks.length }, "*");
+    }
+  } catch (e) { /* no parent to tell */ }
 })();
