@@ -2,21 +2,37 @@
 //! `snapdesk_core::Error` (`{code, message, hint, details}`), never as bare strings.
 
 use snapdesk_core::{AppInfo, Error};
+use snapdesk_report::view::OpenedReport;
 use tauri::State;
 
 use crate::AppState;
 
 /// Every command name; `build.rs` generates an `allow-*` permission for each.
-pub const COMMANDS: &[&str] = &["app_info"];
+pub const COMMANDS: &[&str] = &["app_info", "open_archive", "close_archive"];
 
 pub fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + Send + Sync + 'static
 {
-    tauri::generate_handler![app_info]
+    tauri::generate_handler![app_info, open_archive, close_archive]
 }
 
 #[tauri::command]
 pub fn app_info(state: State<'_, AppState>) -> Result<AppInfo, Error> {
     Ok(AppInfo::new(state.paths.clone(), state.home_overridden))
+}
+
+/// Opens a snapshot ZIP from disk for the sandboxed viewer; returns its summary and URL.
+#[tauri::command]
+pub async fn open_archive(state: State<'_, AppState>, path: String) -> Result<OpenedReport, Error> {
+    let viewer = state.viewer.clone();
+    tauri::async_runtime::spawn_blocking(move || viewer.open(path.into()))
+        .await
+        .map_err(|e| Error::internal(format!("opening the archive failed: {e}")))?
+}
+
+/// Forgets an opened archive (its frame can no longer load it).
+#[tauri::command]
+pub fn close_archive(state: State<'_, AppState>, token: String) -> Result<(), Error> {
+    state.viewer.close(&token)
 }
 
 #[cfg(test)]

@@ -2,6 +2,7 @@
 //! and security; the work itself lives in `crates/`.
 
 pub mod commands;
+pub mod viewer;
 
 use std::path::PathBuf;
 
@@ -11,6 +12,7 @@ use snapdesk_core::AppPaths;
 pub struct AppState {
     pub paths: AppPaths,
     pub home_overridden: bool,
+    pub viewer: std::sync::Arc<viewer::Viewer>,
 }
 
 impl AppState {
@@ -18,6 +20,7 @@ impl AppState {
         Self {
             paths,
             home_overridden,
+            viewer: Default::default(),
         }
     }
 }
@@ -39,7 +42,36 @@ fn data_dir_arg(args: impl Iterator<Item = String>) -> Option<PathBuf> {
 /// Adds the app's state and commands to a builder; shared by `run` and the command tests
 /// (which pass `tauri::test::mock_builder()`).
 pub fn setup<R: tauri::Runtime>(builder: tauri::Builder<R>, state: AppState) -> tauri::Builder<R> {
-    builder.manage(state).invoke_handler(commands::handler())
+    let viewer = state.viewer.clone();
+    builder
+        .manage(state)
+        .invoke_handler(commands::handler())
+        // Report pages, served to the sandboxed frame off the main thread.
+        .register_asynchronous_uri_scheme_protocol(
+            viewer::SCHEME,
+            move |_ctx, request, responder| {
+                let viewer = viewer.clone();
+                let path = request.uri().path().to_owned();
+                std::thread::spawn(move || responder.respond(viewer.respond(&path)));
+            },
+        )
+        // A second layer behind the CSPs: no webview or frame navigates off the app and its
+        // report pages.
+        .plugin(
+            tauri::plugin::Builder::<R>::new("navigation-guard")
+                .on_navigation(|_webview, url| {
+                    let ok = viewer::navigation_allowed(url);
+                    if !ok {
+                        tracing::warn!(
+                            scheme = url.scheme(),
+                            host = url.host_str(),
+                            "navigation refused"
+                        );
+                    }
+                    ok
+                })
+                .build(),
+        )
 }
 
 pub fn run() {

@@ -33,6 +33,10 @@ pub fn generate() -> Vec<(String, String)> {
         one::<snapdesk_core::Error>(&cfg),
         one::<snapdesk_core::AppPaths>(&cfg),
         one::<snapdesk_core::AppInfo>(&cfg),
+        one::<snapdesk_report::archive::ArchiveKind>(&cfg),
+        one::<snapdesk_report::StatusCounts>(&cfg),
+        one::<snapdesk_report::view::ArchiveSummary>(&cfg),
+        one::<snapdesk_report::view::OpenedReport>(&cfg),
     ];
     files.sort();
     files

@@ -317,6 +317,31 @@ impl App {
         Ok(v.as_str().map(str::to_owned))
     }
 
+    /// Makes the given iframe element the browsing context for the next commands.
+    pub fn enter_frame(&self, element: &str) -> Result<()> {
+        self.cmd(
+            reqwest::Method::POST,
+            "/frame",
+            Some(json!({ "id": { ELEMENT_KEY: element } })),
+        )?;
+        Ok(())
+    }
+
+    /// Back to the parent browsing context.
+    pub fn leave_frame(&self) -> Result<()> {
+        self.cmd(reqwest::Method::POST, "/frame/parent", Some(json!({})))?;
+        Ok(())
+    }
+
+    /// Runs an asynchronous script: it must call `arguments[arguments.length - 1](result)`.
+    pub fn exec_async(&self, script: &str, args: Value) -> Result<Value> {
+        self.cmd(
+            reqwest::Method::POST,
+            "/execute/async",
+            Some(json!({ "script": script, "args": args })),
+        )
+    }
+
     /// Runs a script in the page and returns its result.
     pub fn exec(&self, script: &str, args: Value) -> Result<Value> {
         self.cmd(

@@ -86,6 +86,24 @@ fn snapshots_lifecycle_from_the_command_line() {
         assert!(table.contains(i["node_id"].as_str().unwrap()), "{table}");
     }
 
+    // --curl prints the request with the key as $LD_API_KEY; run as printed, it works.
+    let curl = ok(snapdesk(&home)
+        .args(["snapshots", "--curl", "list", "--results", "5"])
+        .output()
+        .unwrap());
+    assert!(
+        curl.contains("$LD_API_KEY") && !curl.contains(key),
+        "{curl}"
+    );
+    let o = Command::new("bash")
+        .arg("-c")
+        .arg(format!("{} -s", curl.trim()))
+        .env("LD_API_KEY", key)
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["items"].as_array().unwrap().len(), 3, "{v}");
+
     // download every node of the snapshot into a directory.
     let dl = tmp.path().join("dl");
     std::fs::create_dir_all(&dl).unwrap();

@@ -2,16 +2,18 @@ import { afterEach, describe, expect, it } from "vitest";
 import { cleanup, fireEvent, render, screen, waitFor } from "@testing-library/svelte";
 import { tick } from "svelte";
 import App from "./App.svelte";
-import { FAKE_APP_INFO, createFakeBackend } from "./lib/backend";
+import { FAKE_APP_INFO, createFakeBackend, fakeSummary } from "./lib/backend";
 import { createJobsStore } from "./lib/jobs";
+import { createLibraryStore } from "./lib/library";
 
 afterEach(() => cleanup());
 
 function setup(opts: Parameters<typeof createFakeBackend>[0] = {}, platform = "Linux x86_64") {
   const backend = createFakeBackend(opts);
   const jobs = createJobsStore();
-  const r = render(App, { props: { backend, jobs, platform } });
-  return { ...r, backend, jobs, root: screen.getByTestId("app-root") };
+  const library = createLibraryStore();
+  const r = render(App, { props: { backend, jobs, library, platform } });
+  return { ...r, backend, jobs, library, root: screen.getByTestId("app-root") };
 }
 
 describe("App shell", () => {
@@ -172,5 +174,142 @@ describe("Status area", () => {
     const area = screen.getByTestId("status-area");
     expect(area.textContent).toContain("+2 more");
     expect(screen.getAllByRole("progressbar")).toHaveLength(3);
+  });
+});
+
+describe("Library", () => {
+  const PATH = "/home/me/snapshot-20260601-103000-node-1.zip";
+  const UNREDACTED = "/home/me/Downloads/report-20260531-221512-node-2-unredacted.zip";
+
+  async function toLibrary(opts: Parameters<typeof createFakeBackend>[0] = {}) {
+    const r = setup(opts);
+    await fireEvent.click(screen.getByTestId("nav-library"));
+    return r;
+  }
+
+  function preload(library: ReturnType<typeof createLibraryStore>) {
+    for (const [token, path] of [
+      ["t-a", PATH],
+      ["t-b", UNREDACTED],
+    ]) {
+      library.add({ token, url: "about:blank", summary: fakeSummary(path) });
+    }
+  }
+
+  it("shows the empty state with an open form", async () => {
+    await toLibrary();
+    const section = screen.getByTestId("section-library");
+    expect(section.textContent).toContain("Library is empty");
+    const input = screen.getByLabelText("Snapshot ZIP path") as HTMLInputElement;
+    expect(input).toBe(screen.getByTestId("open-path"));
+    expect(input.placeholder).toMatch(/\.zip$/);
+    expect((screen.getByTestId("open-submit") as HTMLButtonElement).disabled).toBe(true);
+    expect(screen.queryByTestId("library-list")).toBeNull();
+  });
+
+  it("opens a path on Enter, shows it in the viewer, and lists it after Back", async () => {
+    const { backend, library } = await toLibrary({ delayMs: 20 });
+    const input = screen.getByTestId("open-path") as HTMLInputElement;
+    await fireEvent.input(input, { target: { value: `  ${PATH} ` } });
+    const submit = screen.getByTestId("open-submit") as HTMLButtonElement;
+    expect(submit.disabled).toBe(false);
+    await fireEvent.submit(input.form!);
+    expect(submit.disabled).toBe(true);
+    expect(submit.textContent).toContain("Opening…");
+    expect(input.readOnly).toBe(true);
+
+    const viewer = await screen.findByTestId("report-viewer");
+    expect(backend.calls).toEqual(["openArchive"]);
+    expect(screen.getByTestId("report-frame").getAttribute("sandbox")).toBe("allow-scripts");
+    expect(viewer.textContent).toContain("iggy-prod-node-1");
+    expect(library.snapshot().entries).toHaveLength(1);
+
+    await fireEvent.click(screen.getByTestId("viewer-back"));
+    await tick();
+    expect(screen.queryByTestId("report-viewer")).toBeNull();
+    const rows = screen.getAllByTestId("library-row");
+    expect(rows).toHaveLength(1);
+    expect(rows[0].textContent).toContain("Snapshot of iggy-prod-node-1");
+    // Focus returns to the row that was open; the form is empty again.
+    expect(document.activeElement).toBe(rows[0].querySelector("[data-testid=library-open]"));
+    expect((screen.getByTestId("open-path") as HTMLInputElement).value).toBe("");
+  });
+
+  it("shows the AppError inline and keeps the typed path", async () => {
+    await toLibrary();
+    const input = screen.getByTestId("open-path") as HTMLInputElement;
+    await fireEvent.input(input, { target: { value: "/home/me/missing.zip" } });
+    await fireEvent.submit(input.form!);
+    const error = await screen.findByTestId("open-error");
+    expect(error.getAttribute("role")).toBe("alert");
+    expect(screen.getByTestId("open-error-code").textContent).toBe("not_found");
+    expect(screen.getByTestId("open-error-message").textContent).toContain("/home/me/missing.zip");
+    expect(screen.getByTestId("open-error-hint").textContent).toMatch(/snapshot ZIP/);
+    expect(input.value).toBe("/home/me/missing.zip");
+    expect(input.getAttribute("aria-invalid")).toBe("true");
+    expect(screen.queryByTestId("report-viewer")).toBeNull();
+
+    await fireEvent.input(input, { target: { value: "/home/me/bad.zip" } });
+    await fireEvent.submit(input.form!);
+    await waitFor(() => expect(screen.getByTestId("open-error-code").textContent).toBe("archive"));
+  });
+
+  it("lists opened archives with kind, counts, redaction and size", async () => {
+    const r = setup();
+    preload(r.library);
+    await fireEvent.click(screen.getByTestId("nav-library"));
+    expect(screen.queryByText(/Library is empty/)).toBeNull();
+    const rows = screen.getAllByTestId("library-row");
+    expect(rows).toHaveLength(2);
+    // Newest first.
+    const [html, snap] = rows;
+    expect(html.textContent).toContain("HTML report");
+    expect(html.querySelector("[data-testid=not-redacted]")?.textContent).toContain("secrets not redacted");
+    expect(html.querySelector("[data-testid=count-fail]")).toBeNull();
+    expect(html.querySelector("[data-testid=count-warn]")?.textContent).toContain("1 warn");
+    expect(snap.textContent).toContain("Snapdesk");
+    expect(snap.textContent).toContain("iggy-prod-node-1");
+    expect(snap.querySelector("[data-testid=count-fail]")?.textContent).toContain("1 fail");
+    expect(snap.querySelector("[data-testid=count-error]")).toBeNull();
+    expect(snap.querySelector("[data-testid=not-redacted]")).toBeNull();
+    expect(snap.querySelector("[data-testid=library-size]")?.textContent).toMatch(/^\d+(\.\d)? MB$/);
+  });
+
+  it("opens a row on click and moves between rows with the arrows", async () => {
+    const r = setup();
+    preload(r.library);
+    await fireEvent.click(screen.getByTestId("nav-library"));
+    const open = screen.getAllByTestId("library-open");
+    open[0].focus();
+    await fireEvent.keyDown(open[0], { key: "ArrowDown" });
+    expect(document.activeElement).toBe(open[1]);
+    await fireEvent.keyDown(open[1], { key: "Home" });
+    expect(document.activeElement).toBe(open[0]);
+
+    await fireEvent.click(screen.getAllByTestId("library-row")[1]);
+    expect(screen.getByTestId("report-viewer").dataset.token).toBe("t-a");
+    await fireEvent.keyDown(window, { key: "Escape" });
+    expect(screen.getAllByTestId("library-row")).toHaveLength(2);
+    await fireEvent.click(screen.getAllByTestId("library-open")[0]);
+    expect(screen.getByTestId("report-viewer").dataset.token).toBe("t-b");
+  });
+
+  it("closes a row through the backend", async () => {
+    const r = setup();
+    preload(r.library);
+    await fireEvent.click(screen.getByTestId("nav-library"));
+    await fireEvent.click(screen.getAllByTestId("library-close")[0]);
+    await waitFor(() => expect(screen.getAllByTestId("library-row")).toHaveLength(1));
+    expect(r.backend.calls).toEqual(["closeArchive"]);
+    expect(screen.queryByTestId("report-viewer")).toBeNull();
+
+    r.backend.fail("closeArchive", { code: "internal", message: "viewer state poisoned", hint: null, details: null });
+    await fireEvent.click(screen.getByTestId("library-close"));
+    expect(await screen.findByTestId("close-error")).toBeTruthy();
+    expect(screen.getAllByTestId("library-row")).toHaveLength(1);
+
+    r.backend.fail("closeArchive", null);
+    await fireEvent.keyDown(screen.getByTestId("library-open"), { key: "Delete" });
+    await waitFor(() => expect(screen.getByText(/Library is empty/)).toBeTruthy());
   });
 });

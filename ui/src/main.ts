@@ -1,8 +1,9 @@
 import { mount } from "svelte";
 import "./app.css";
 import App from "./App.svelte";
-import { isTauri } from "./lib/backend";
+import { backend, isTauri } from "./lib/backend";
 import { jobs } from "./lib/jobs";
+import { library } from "./lib/library";
 import { parseSection } from "./lib/nav";
 import { applyThemeFromQuery } from "./lib/theme";
 
@@ -14,6 +15,17 @@ applyThemeFromQuery(location.search);
 if (!isTauri() && params.get("demo") === "jobs") {
   jobs.add({ label: "Downloading snapshot", detail: "iggy-prod · node-2", progress: 0.42 });
   jobs.add({ label: "Collecting this machine", progress: null });
+}
+
+// Browser preview only: `?demo=library` opens two fake archives.
+if (!isTauri() && params.get("demo") === "library") {
+  const paths = [
+    "/home/me/Downloads/report-20260531-221512-node-2-unredacted.zip",
+    "/home/me/snapshots/snapshot-20260601-103000-node-1.zip",
+  ];
+  void (async () => {
+    for (const p of paths) library.add(await backend.openArchive(p));
+  })();
 }
 
 const target = document.getElementById("app");

@@ -55,6 +55,9 @@ pub struct Target {
     /// The deployment: an id, or a name known in the context.
     #[arg(long, global = true)]
     deployment: Option<String>,
+    /// Print the request as a curl command (the key as $LD_API_KEY) instead of sending it.
+    #[arg(long, global = true)]
+    curl: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -289,6 +292,57 @@ pub fn context(cmd: ContextCommand, paths: &AppPaths, out: &Output) -> Result<()
     }
 }
 
+/// `--curl`: the request each command would send, without a key and without sending it.
+fn print_curl(cmd: &SnapshotsCommand, url: &str, dep: u64) -> Result<()> {
+    use snapdesk_api::client::Operation;
+    // The key is never needed to describe a request; a placeholder builds the client.
+    let client = Client::new(url, "$LD_API_KEY", ClientOptions::default())
+        .map_err(|e| e.into_error(false))?;
+    let op = match cmd {
+        SnapshotsCommand::List { page, results, .. } => Operation::List {
+            deployment: dep,
+            page: *page,
+            results: *results,
+        },
+        SnapshotsCommand::Create {
+            no_redact_secrets,
+            no_include_iggy,
+            ..
+        } => Operation::Create {
+            deployment: dep,
+            body: CreateSnapshot {
+                redact_secrets: !no_redact_secrets,
+                include_iggy: !no_include_iggy,
+            },
+            idempotency_key: snapdesk_api::client::new_idempotency_key(),
+        },
+        SnapshotsCommand::Download {
+            snapshot: Some(id), ..
+        } => Operation::DownloadUrl {
+            deployment: dep,
+            snapshot: *id,
+        },
+        SnapshotsCommand::Delete {
+            snapshot: Some(id), ..
+        } => Operation::Delete {
+            deployment: dep,
+            snapshot: *id,
+        },
+        SnapshotsCommand::Wait { .. } => Operation::List {
+            deployment: dep,
+            page: 1,
+            results: 100,
+        },
+        _ => {
+            return Err(Error::invalid_input(
+                "--curl needs one request: pass --snapshot ID",
+            ));
+        }
+    };
+    println!("{}", client.curl(&op));
+    Ok(())
+}
+
 fn fmt_time(t: &chrono::DateTime<chrono::Utc>) -> String {
     t.format("%Y-%m-%d %H:%M:%SZ").to_string()
 }
@@ -409,6 +463,9 @@ pub fn snapshots(
     let all = Contexts::load(&paths.contexts_file())?;
     let (name, ctx) = all.resolve(target.context.as_deref())?;
     let dep = ctx.deployment(target.deployment.as_deref())?;
+    if target.curl {
+        return print_curl(&cmd, &ctx.url, dep);
+    }
     let client = client_for(&name, ctx)?;
     let live = std::io::stderr().is_terminal() && !out.json();
     let rt = runtime()?;

@@ -8,5 +8,6 @@ pub mod model;
 pub mod parse;
 pub mod render;
 pub mod sample;
+pub mod view;
 
 pub use model::{Check, Evidence, Fact, LogSource, Producer, Report, Status, StatusCounts};

@@ -604,8 +604,10 @@ mod tests {
 
     #[cfg(target_os = "linux")]
     #[test]
-    fn localhost_resolves() {
-        let v = resolve("localhost", Duration::from_secs(5)).unwrap();
+    fn a_literal_address_resolves_without_any_resolver_configuration() {
+        // Whether "localhost" resolves depends on the machine (a bare chroot has no
+        // /etc/hosts): that is what the check reports, so the unit test uses a literal.
+        let v = resolve("127.0.0.1", Duration::from_secs(5)).unwrap();
         assert!(!v.is_empty());
     }
 }

@@ -9,6 +9,7 @@ import {
   createFakeBackend,
   createTauriBackend,
   fakeOptionsFromQuery,
+  fakeSummary,
   isAppError,
   isTauri,
   selectBackend,
@@ -89,6 +90,23 @@ describe("tauri backend", () => {
     expect(b.kind).toBe("tauri");
     await expect(b.appInfo()).resolves.toEqual(FAKE_APP_INFO);
     expect(invokeMock).toHaveBeenCalledWith("app_info", undefined);
+  });
+
+  it("calls open_archive and close_archive with their arguments", async () => {
+    const b = createTauriBackend();
+    const opened = { token: "t1", url: "report://localhost/t1/", summary: fakeSummary("/tmp/a.zip") };
+    invokeMock.mockResolvedValueOnce(opened);
+    await expect(b.openArchive("/tmp/a.zip")).resolves.toEqual(opened);
+    expect(invokeMock).toHaveBeenLastCalledWith("open_archive", { path: "/tmp/a.zip" });
+    invokeMock.mockResolvedValueOnce(null);
+    await expect(b.closeArchive("t1")).resolves.toBeNull();
+    expect(invokeMock).toHaveBeenLastCalledWith("close_archive", { token: "t1" });
+  });
+
+  it("rejects openArchive with the AppError", async () => {
+    const err = { code: "archive", message: "not a zip", hint: "Copy it again.", details: null };
+    invokeMock.mockRejectedValueOnce(err);
+    await expect(createTauriBackend().openArchive("/x.zip")).rejects.toMatchObject({ code: "archive", appError: err });
   });
 
   it("turns a string rejection into a BackendError with code internal", async () => {
@@ -185,5 +203,59 @@ describe("fake backend", () => {
     } finally {
       vi.useRealTimers();
     }
+  });
+});
+
+describe("fake backend: archives", () => {
+  it("opens a .zip with a plausible summary", async () => {
+    const b = createFakeBackend();
+    const path = "/home/me/snapshot-20260601-103000-node-1.zip";
+    const opened = await b.openArchive(path);
+    expect(opened.token).toMatch(/^\w+$/);
+    expect(opened.url).toBe("about:blank");
+    expect(opened.summary).toMatchObject({
+      kind: "snapdesk",
+      file_name: "snapshot-20260601-103000-node-1.zip",
+      path,
+      host_name: "iggy-prod-node-1",
+      node_id: "node-1",
+      created_at: "2026-06-01T10:30:00Z",
+      redacted: true,
+    });
+    expect(opened.summary.counts?.fail).toBe(1);
+    expect(opened.summary.size_bytes).toBeGreaterThan(0);
+    const again = await b.openArchive(path);
+    expect(again.token).not.toBe(opened.token);
+    await expect(b.closeArchive(opened.token)).resolves.toBeUndefined();
+    // Like the Rust side, closing twice is fine.
+    await expect(b.closeArchive(opened.token)).resolves.toBeUndefined();
+    expect(b.calls).toEqual(["openArchive", "openArchive", "closeArchive", "closeArchive"]);
+  });
+
+  it("derives kind and redaction from the name", () => {
+    expect(fakeSummary("/d/report-20260531-221512-node-2-unredacted.zip")).toMatchObject({
+      kind: "html",
+      redacted: false,
+    });
+    expect(fakeSummary("/d/iggy-snapshot.zip")).toMatchObject({ kind: "iggy_snapshot", counts: null, redacted: null });
+  });
+
+  it("fails like the Rust side for missing, bad and non-ZIP paths", async () => {
+    const b = createFakeBackend();
+    await expect(b.openArchive("/home/me/missing.zip")).rejects.toMatchObject({
+      name: "BackendError",
+      code: "not_found",
+      hint: expect.stringMatching(/snapshot ZIP/),
+    });
+    await expect(b.openArchive("/home/me/bad.zip")).rejects.toMatchObject({ code: "archive" });
+    await expect(b.openArchive("/home/me/notes.txt")).rejects.toMatchObject({ code: "archive" });
+    await expect(b.openArchive("   ")).rejects.toMatchObject({ code: "invalid_input" });
+  });
+
+  it("can be told to fail openArchive", async () => {
+    const b = createFakeBackend({ failures: { openArchive: notFound } });
+    await expect(b.openArchive("/a.zip")).rejects.toMatchObject({ appError: notFound });
+    b.fail("openArchive", null);
+    await expect(b.openArchive("/a.zip")).resolves.toMatchObject({ url: "about:blank" });
   });
 });

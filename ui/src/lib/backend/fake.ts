@@ -1,5 +1,7 @@
 import type { AppError } from "../bindings/AppError";
 import type { AppInfo } from "../bindings/AppInfo";
+import type { ArchiveSummary } from "../bindings/ArchiveSummary";
+import type { OpenedReport } from "../bindings/OpenedReport";
 import { BackendError } from "./errors";
 import type { Backend } from "./types";
 
@@ -18,7 +20,54 @@ export const FAKE_APP_INFO: AppInfo = {
   home_overridden: false,
 };
 
-export type FakeCommand = "appInfo";
+export type FakeCommand = "appInfo" | "openArchive" | "closeArchive";
+
+function appError(code: AppError["code"], message: string, hint: string | null): BackendError {
+  return new BackendError({ code, message, hint, details: null });
+}
+
+/**
+ * A plausible summary for `path`, derived from its file name so previews and
+ * tests are deterministic: a name with "report" is an HTML report, one that
+ * starts with "iggy" a raw Iggy snapshot, anything else a Snapdesk snapshot;
+ * "unredacted" in the path marks secrets as not redacted.
+ */
+export function fakeSummary(path: string): ArchiveSummary {
+  const file_name = path.split(/[\\/]/).pop() ?? path;
+  const stem = file_name.replace(/\.zip$/i, "");
+  const kind: ArchiveSummary["kind"] = /report/i.test(file_name)
+    ? "html"
+    : /^iggy/i.test(file_name)
+      ? "iggy_snapshot"
+      : "snapdesk";
+  const node = /node-\d+/i.exec(file_name)?.[0] ?? null;
+  const host = node ? `iggy-prod-${node}` : "iggy-dev-01";
+  const stamp = /(\d{4})(\d{2})(\d{2})-(\d{2})(\d{2})(\d{2})/.exec(file_name);
+  const created_at = stamp
+    ? `${stamp[1]}-${stamp[2]}-${stamp[3]}T${stamp[4]}:${stamp[5]}:${stamp[6]}Z`
+    : "2026-06-01T10:30:00Z";
+  const iggy = kind === "iggy_snapshot";
+  return {
+    kind,
+    file_name,
+    path,
+    title: iggy ? `Iggy snapshot ${file_name}` : kind === "html" ? `Diagnostic report · ${host}` : `Snapshot of ${host}`,
+    host_name: iggy ? null : host,
+    snapshot_name: stem,
+    deployment_name: iggy ? null : "iggy-prod",
+    node_id: node,
+    created_at: iggy ? null : created_at,
+    redacted: iggy ? null : !/unredacted/i.test(path),
+    counts: iggy
+      ? null
+      : kind === "html"
+        ? { pass: 41, warn: 1, fail: 0, info: 4, error: 0, skipped: 0 }
+        : { pass: 38, warn: 3, fail: 1, info: 6, error: 0, skipped: 2 },
+    sections: iggy ? ["iggy"] : ["system", "iggy", "network", "logs"],
+    has_iggy_data: true,
+    size_bytes: 1_843_200 + path.length * 9_137,
+  };
+}
 
 export interface FakeBackendOptions {
   appInfo?: AppInfo;
@@ -43,14 +92,23 @@ export function createFakeBackend(options: FakeBackendOptions = {}): FakeBackend
   const failures: Partial<Record<FakeCommand, AppError>> = { ...options.failures };
   const delayMs = options.delayMs ?? 0;
   const calls: FakeCommand[] = [];
+  const open = new Set<string>();
+  let seq = 0;
 
   function answer<T>(command: FakeCommand, value: () => T): Promise<T> {
     calls.push(command);
     return new Promise<T>((resolve, reject) => {
       const settle = () => {
         const failure = failures[command];
-        if (failure) reject(new BackendError(structuredClone(failure)));
-        else resolve(value());
+        if (failure) {
+          reject(new BackendError(structuredClone(failure)));
+          return;
+        }
+        try {
+          resolve(value());
+        } catch (e) {
+          reject(e);
+        }
       };
       if (delayMs > 0) setTimeout(settle, delayMs);
       else queueMicrotask(settle);
@@ -61,6 +119,28 @@ export function createFakeBackend(options: FakeBackendOptions = {}): FakeBackend
     kind: "fake",
     calls,
     appInfo: () => answer("appInfo", () => structuredClone(appInfo)),
+    openArchive: (path) =>
+      answer("openArchive", (): OpenedReport => {
+        const p = path.trim();
+        if (!p) throw appError("invalid_input", "no path given", "Give the path of a snapshot ZIP.");
+        if (/missing/i.test(p)) throw appError("not_found", `${p} is not a file`, "Give the path of a snapshot ZIP.");
+        if (/bad/i.test(p) || !/\.zip$/i.test(p)) {
+          throw appError(
+            "archive",
+            `${p.split(/[\\/]/).pop()} is not a readable ZIP archive: invalid central directory`,
+            "The file may be truncated or not a ZIP; copy or download it again.",
+          );
+        }
+        const token = `fake${(++seq).toString(16).padStart(12, "0")}`;
+        open.add(token);
+        // The browser preview cannot serve report pages; the frame shows about:blank.
+        return { token, url: "about:blank", summary: fakeSummary(p) };
+      }),
+    closeArchive: (token) =>
+      answer("closeArchive", () => {
+        // Like the Rust side: closing an unknown token is not an error.
+        open.delete(token);
+      }),
     setAppInfo(info) {
       appInfo = structuredClone(info);
     },

@@ -7,7 +7,7 @@ import { createFakeBackend, type FakeBackendOptions } from "./fake";
 
 export type { Backend, BackendKind } from "./types";
 export { BackendError, toAppError, toBackendError, isAppError } from "./errors";
-export { createFakeBackend, FAKE_APP_INFO, type FakeBackend, type FakeBackendOptions } from "./fake";
+export { createFakeBackend, fakeSummary, FAKE_APP_INFO, type FakeBackend, type FakeBackendOptions } from "./fake";
 export { createTauriBackend } from "./tauri";
 
 /** True when running inside a Tauri webview. */

@@ -1,5 +1,6 @@
 import { invoke, type InvokeArgs } from "@tauri-apps/api/core";
 import type { AppInfo } from "../bindings/AppInfo";
+import type { OpenedReport } from "../bindings/OpenedReport";
 import { toBackendError } from "./errors";
 import type { Backend } from "./types";
 
@@ -16,5 +17,7 @@ export function createTauriBackend(): Backend {
   return {
     kind: "tauri",
     appInfo: () => call<AppInfo>("app_info"),
+    openArchive: (path) => call<OpenedReport>("open_archive", { path }),
+    closeArchive: (token) => call<void>("close_archive", { token }),
   };
 }

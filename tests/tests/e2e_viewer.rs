@@ -1,0 +1,177 @@
+//! The sandboxed report viewer in the real app (WebKitGTK under Xvfb): a collected snapshot
+//! opens from disk, its report renders and runs its own script inside the frame, and the
+//! frame can reach neither the app's IPC, nor its parent, nor the network.
+
+use std::io::Read;
+use std::net::TcpListener;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::json;
+use snapdesk_tests::cli::{snapdesk, stderr};
+use snapdesk_tests::e2e::{self, App};
+
+fn collected(dir: &std::path::Path) -> std::path::PathBuf {
+    let out = dir.join("local.zip");
+    let o = snapdesk(&dir.join("home"))
+        .args(["collect", "--no-iggy", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    out
+}
+
+fn open_in_viewer(app: &App, path: &std::path::Path) -> String {
+    app.click_testid("nav-library").unwrap();
+    let input = app.by_testid("open-path").unwrap();
+    app.click(&input).unwrap();
+    app.type_into(&input, &path.display().to_string()).unwrap();
+    app.click_testid("open-submit").unwrap();
+    let viewer = app.by_testid("report-viewer").unwrap();
+    app.wait_for("the report to be ready", Duration::from_secs(20), |a| {
+        Ok(a.attribute(&viewer, "data-ready")?.as_deref() == Some("true"))
+    })
+    .unwrap();
+    app.by_testid("report-frame").unwrap()
+}
+
+#[test]
+fn a_collected_report_renders_and_runs_in_the_sandboxed_frame() {
+    if !e2e::enabled() {
+        eprintln!("skipping desktop end-to-end test: set SNAPDESK_E2E=1 (scripts/test does)");
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let zip = collected(tmp.path());
+    let app = App::launch().unwrap();
+    let frame = open_in_viewer(&app, &zip);
+    assert_eq!(
+        app.attribute(&frame, "sandbox").unwrap().as_deref(),
+        Some("allow-scripts")
+    );
+    app.screenshot("viewer-report").unwrap();
+
+    app.enter_frame(&frame).unwrap();
+    // The report's own script ran: it counts the checks it shows.
+    let shown = app
+        .exec(
+            "return document.getElementById('shown').textContent;",
+            json!([]),
+        )
+        .unwrap();
+    assert!(
+        shown.as_str().unwrap_or_default().contains("checks"),
+        "{shown}"
+    );
+    let title = app
+        .exec(
+            "return document.querySelector('h1').textContent;",
+            json!([]),
+        )
+        .unwrap();
+    assert!(
+        title
+            .as_str()
+            .unwrap_or_default()
+            .starts_with("Snapshot of"),
+        "{title}"
+    );
+    app.leave_frame().unwrap();
+}
+
+#[test]
+fn the_frame_reaches_neither_ipc_nor_parent_nor_network() {
+    if !e2e::enabled() {
+        eprintln!("skipping desktop end-to-end test: set SNAPDESK_E2E=1 (scripts/test does)");
+        return;
+    }
+    // A local server that records whether anything connects to it.
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    listener.set_nonblocking(true).unwrap();
+    let touched = Arc::new(AtomicBool::new(false));
+    let t2 = touched.clone();
+    let stop = Arc::new(AtomicBool::new(false));
+    let s2 = stop.clone();
+    let watcher = std::thread::spawn(move || {
+        while !s2.load(Ordering::SeqCst) {
+            if let Ok((mut c, _)) = listener.accept() {
+                t2.store(true, Ordering::SeqCst);
+                let mut b = [0u8; 64];
+                let _ = c.read(&mut b);
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    });
+
+    let tmp = tempfile::tempdir().unwrap();
+    let zip = collected(tmp.path());
+    let app = App::launch().unwrap();
+    let frame = open_in_viewer(&app, &zip);
+    app.enter_frame(&frame).unwrap();
+    let probe = app
+        .exec_async(
+            r#"const done = arguments[arguments.length - 1];
+               const port = arguments[0];
+               const r = {};
+               r.tauri = typeof window.__TAURI_INTERNALS__;
+               r.tauriIpc = typeof window.__TAURI__;
+               try { r.parent = typeof parent.document; } catch (e) { r.parent = 'blocked'; }
+               try { localStorage.setItem('x', '1'); r.storage = 'open'; } catch (e) { r.storage = 'blocked'; }
+               try { document.cookie = 'a=b'; r.cookie = document.cookie === '' ? 'blocked' : 'open'; } catch (e) { r.cookie = 'blocked'; }
+               const img = new Image(); img.src = 'http://127.0.0.1:' + port + '/img.png';
+               fetch('http://127.0.0.1:' + port + '/fetch').then(
+                 () => { r.fetch = 'open'; done(r); },
+                 () => { r.fetch = 'blocked'; done(r); });
+               setTimeout(() => { if (!r.fetch) { r.fetch = 'pending'; done(r); } }, 3000);"#,
+            json!([port]),
+        )
+        .unwrap();
+    app.leave_frame().unwrap();
+    std::thread::sleep(Duration::from_millis(500));
+    stop.store(true, Ordering::SeqCst);
+    watcher.join().unwrap();
+
+    assert_eq!(probe["tauri"], "undefined", "{probe}");
+    assert_eq!(probe["tauriIpc"], "undefined", "{probe}");
+    assert_eq!(probe["parent"], "blocked", "{probe}");
+    assert_eq!(probe["storage"], "blocked", "{probe}");
+    assert_eq!(probe["cookie"], "blocked", "{probe}");
+    assert_ne!(probe["fetch"], "open", "{probe}");
+    assert!(
+        !touched.load(Ordering::SeqCst),
+        "the frame reached 127.0.0.1:{port}"
+    );
+}
+
+#[test]
+fn a_bad_zip_shows_a_clear_error_and_keeps_the_path() {
+    if !e2e::enabled() {
+        eprintln!("skipping desktop end-to-end test: set SNAPDESK_E2E=1 (scripts/test does)");
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let bad = tmp.path().join("bad.zip");
+    std::fs::write(&bad, b"not a zip at all").unwrap();
+    let app = App::launch().unwrap();
+    app.click_testid("nav-library").unwrap();
+    let input = app.by_testid("open-path").unwrap();
+    app.click(&input).unwrap();
+    app.type_into(&input, &bad.display().to_string()).unwrap();
+    app.click_testid("open-submit").unwrap();
+    let err = app.by_testid("open-error").unwrap();
+    app.wait_for("the error", Duration::from_secs(10), |a| {
+        Ok(a.text(&err)?.contains("not a valid ZIP"))
+    })
+    .unwrap();
+    let value = app
+        .exec(
+            "return arguments[0].value;",
+            json!([{ "element-6066-11e4-a52e-4f735466cecf": input }]),
+        )
+        .unwrap();
+    assert_eq!(value.as_str(), Some(bad.display().to_string().as_str()));
+    app.screenshot("library-open-error").unwrap();
+}
