@@ -91,8 +91,9 @@ mod tests {
 
     #[test]
     fn a_window_without_a_capability_cannot_call_app_commands() {
-        // A report window (or any other label) matches no capability: the ACL refuses it even
-        // though its custom-scheme URL counts as local.
+        // Any window but `main` matches no capability: the ACL refuses it even at the app's
+        // own (local) URL. Report frames inside `main` get no IPC bridge at all, which the
+        // desktop end-to-end test checks in WebKitGTK (tests/tests/e2e_viewer.rs).
         let tmp = tempfile::tempdir().expect("tempdir");
         let app = build(tmp.path());
         let err = invoke(&app, "report", "tauri://localhost", "app_info").unwrap_err();

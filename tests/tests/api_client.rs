@@ -436,3 +436,68 @@ async fn ids_above_2_pow_53_survive_a_round_trip_exactly() {
     }
     e.emu.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_download_that_is_not_a_whole_zip_never_takes_its_final_name() {
+    let e = env(1, 0).await;
+    let seeded = e
+        .admin
+        .post(
+            "/_admin/seed",
+            json!({"deployment_id": DEP.to_string(), "archive_bytes": 200_000}),
+        )
+        .await;
+    let id: u64 = seeded["id_str"].as_str().unwrap().parse().unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let dest = tmp.path().join("x.zip");
+    let refusing = e
+        .read
+        .clone()
+        .with_validator(Arc::new(|_p: &std::path::Path| {
+            Err("not a whole ZIP".into())
+        }));
+    let err = refusing
+        .download(DEP, id, &dest, &mut |_| {})
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("not a whole ZIP"), "{err}");
+    assert!(!dest.exists());
+    assert!(!tmp.path().join("x.zip.partial").exists());
+    e.emu.shutdown().await;
+}
+
+#[tokio::test]
+async fn the_api_key_is_never_carried_across_a_redirect() {
+    use std::io::{Read, Write};
+    // Server B records whether it ever saw the key; server A redirects every request to B.
+    let b = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let b_port = b.local_addr().unwrap().port();
+    b.set_nonblocking(true).unwrap();
+    let a = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let a_url = format!("http://127.0.0.1:{}", a.local_addr().unwrap().port());
+    std::thread::spawn(move || {
+        if let Ok((mut c, _)) = a.accept() {
+            let mut buf = [0u8; 4096];
+            let _ = c.read(&mut buf);
+            let _ = write!(
+                c,
+                "HTTP/1.1 302 Found\r\nLocation: http://127.0.0.1:{b_port}/steal\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+            );
+        }
+    });
+    let client = Client::new(&a_url, "ld_SECRET_KEY_123", fast_retries()).unwrap();
+    let err = client.list_snapshots(DEP, 1, 10).await.unwrap_err();
+    assert_eq!(err.status(), Some(302), "{err}");
+    std::thread::sleep(Duration::from_millis(200));
+    let mut seen = String::new();
+    if let Ok((mut c, _)) = b.accept() {
+        c.set_nonblocking(false).unwrap();
+        let mut buf = [0u8; 4096];
+        let n = c.read(&mut buf).unwrap_or(0);
+        seen = String::from_utf8_lossy(&buf[..n]).into_owned();
+    }
+    assert!(
+        !seen.contains("ld_SECRET_KEY_123"),
+        "the key reached another server: {seen}"
+    );
+}

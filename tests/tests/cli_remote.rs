@@ -144,17 +144,37 @@ fn snapshots_lifecycle_from_the_command_line() {
 
     // context test reports the permissions of each key.
     let out = ok(with_key(&home, emu.read_key())
-        .args(["--json", "context", "test"])
+        .args(["--json", "context", "test", "--probe-manage"])
         .output()
         .unwrap());
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(v["permissions"]["deployment:manage"], false);
     let out = ok(with_key(&home, key)
-        .args(["--json", "context", "test"])
+        .args(["--json", "context", "test", "--probe-manage"])
         .output()
         .unwrap());
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(v["permissions"]["deployment:manage"], true);
+
+    // Without --probe-manage nothing is deleted to find out: manage is "not checked".
+    let out = ok(with_key(&home, key)
+        .args(["--json", "context", "test"])
+        .output()
+        .unwrap());
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert!(v["permissions"]["deployment:manage"].is_null(), "{v}");
+    assert_eq!(v["permissions"]["deployment:read"], true);
+
+    // An unknown deployment name lists the known ones.
+    let o = with_key(&home, key)
+        .args(["snapshots", "--deployment", "nope", "list"])
+        .output()
+        .unwrap();
+    assert!(
+        stderr(&o).contains("known deployments: events-prod"),
+        "{}",
+        stderr(&o)
+    );
 
     // delete the whole snapshot by name.
     let out = ok(with_key(&home, key)

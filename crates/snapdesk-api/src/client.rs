@@ -102,10 +102,14 @@ pub enum Operation {
 /// A Supervisor API client for one base URL and key.
 #[derive(Clone)]
 pub struct Client {
+    /// API calls: never follows redirects, so the key header cannot be carried elsewhere.
     http: reqwest::Client,
+    /// Presigned downloads: no key is sent, so redirects (as storage may use) are followed.
+    storage: reqwest::Client,
     base: Url,
     key: String,
     opts: ClientOptions,
+    validator: Option<Validator>,
 }
 
 impl std::fmt::Debug for Client {
@@ -134,6 +138,13 @@ pub fn parse_base_url(base: &str) -> Result<Url, ApiError> {
             "the Supervisor URL must not have a query or fragment".into(),
         ));
     }
+    // The API key travels in a header: plain http only where it cannot leave the machine.
+    if url.scheme() == "http" && !is_loopback(&url) {
+        return Err(ApiError::Invalid(format!(
+            "{trimmed} uses plain http: the API key would cross the network unencrypted; \
+             use https:// (http:// is accepted only for 127.0.0.1, ::1 and localhost)"
+        )));
+    }
     if !url.path().ends_with('/') {
         let p = format!("{}/", url.path());
         url.set_path(&p);
@@ -144,15 +155,30 @@ pub fn parse_base_url(base: &str) -> Result<Url, ApiError> {
 /// A presigned URL as it may be logged: host and path only (its query is a credential).
 pub fn redact_url(url: &str) -> String {
     match Url::parse(url) {
-        Ok(u) => format!(
-            "{}://{}{}",
-            u.scheme(),
-            u.host_str().unwrap_or(""),
-            u.path()
-        ),
+        Ok(u) => {
+            let port = u.port().map(|p| format!(":{p}")).unwrap_or_default();
+            format!(
+                "{}://{}{port}{}",
+                u.scheme(),
+                u.host_str().unwrap_or(""),
+                u.path()
+            )
+        }
         Err(_) => "<invalid url>".into(),
     }
 }
+
+fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
+}
+
+/// Checks a downloaded file before it takes its final name (e.g. "is it a whole ZIP?").
+pub type Validator = std::sync::Arc<dyn Fn(&Path) -> Result<(), String> + Send + Sync>;
 
 fn header_str(h: &HeaderMap, name: &str) -> Option<String> {
     h.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned)
@@ -202,18 +228,38 @@ impl Client {
         if key.trim().is_empty() {
             return Err(ApiError::Invalid("the API key is empty".into()));
         }
-        let http = reqwest::Client::builder()
-            .user_agent(snapdesk_core::user_agent())
-            .connect_timeout(opts.connect_timeout)
-            .read_timeout(opts.read_timeout)
+        let builder = || {
+            reqwest::Client::builder()
+                .user_agent(snapdesk_core::user_agent())
+                .connect_timeout(opts.connect_timeout)
+                .read_timeout(opts.read_timeout)
+        };
+        let build_err =
+            |e: reqwest::Error| ApiError::Invalid(format!("cannot build the HTTP client: {e}"));
+        let http = builder()
+            .redirect(reqwest::redirect::Policy::none())
             .build()
-            .map_err(|e| ApiError::Invalid(format!("cannot build the HTTP client: {e}")))?;
+            .map_err(build_err)?;
+        let storage = builder()
+            .redirect(reqwest::redirect::Policy::limited(5))
+            .build()
+            .map_err(build_err)?;
         Ok(Self {
             http,
+            storage,
             base,
             key,
             opts,
+            validator: None,
         })
+    }
+
+    /// Downloads are checked by `validator` before they are renamed into place; a file it
+    /// refuses is deleted and the download fails.
+    #[must_use]
+    pub fn with_validator(mut self, validator: Validator) -> Self {
+        self.validator = Some(validator);
+        self
     }
 
     pub fn base_url(&self) -> &str {
@@ -458,9 +504,7 @@ impl Client {
         progress: &mut (dyn FnMut(DownloadProgress) + Send),
         refresh: Option<(u64, u64)>,
     ) -> Result<Downloaded, ApiError> {
-        let mut partial = dest.as_os_str().to_owned();
-        partial.push(".partial");
-        let partial = PathBuf::from(partial);
+        let partial = snapdesk_core::paths::partial_path(dest);
         let result = self
             .download_inner(presigned, dest, &partial, progress, refresh)
             .await;
@@ -496,7 +540,7 @@ impl Client {
         let mut failures = 0u32;
         tracing::info!(url = %redact_url(url.as_str()), "downloading snapshot archive");
         loop {
-            let mut req = self.http.get(url.clone());
+            let mut req = self.storage.get(url.clone());
             if written > 0 {
                 req = req.header(RANGE, format!("bytes={written}-"));
             }
@@ -623,6 +667,13 @@ impl Client {
             }
         }
         out.finish().await.map_err(|e| local(e, "write", partial))?;
+        if let Some(validate) = &self.validator {
+            validate(partial).map_err(|reason| ApiError::Decode {
+                what: "the downloaded archive".into(),
+                reason,
+                request_id: None,
+            })?;
+        }
         // No fsync: the rename is what makes the download all-or-nothing for a killed or
         // failed process (the page cache outlives the process). Forcing 1 GiB to disk would
         // halve the throughput; a reader verifies entries against the manifest's sha256.
@@ -761,6 +812,9 @@ mod tests {
             "https://sup.example/deployments/7/snapshots"
         );
         assert_eq!(a.snapshots_url(7), b.snapshots_url(7));
+        assert!(Client::new("http://10.0.0.5:8080", "k", ClientOptions::default()).is_err());
+        assert!(Client::new("http://localhost:8080", "k", ClientOptions::default()).is_ok());
+        assert!(Client::new("http://[::1]:8080", "k", ClientOptions::default()).is_ok());
         let c = Client::new("http://127.0.0.1:9/prefix", "k", ClientOptions::default()).unwrap();
         assert_eq!(
             c.snapshot_url(1, 2).as_str(),
@@ -787,6 +841,10 @@ mod tests {
         assert_eq!(
             redact_url("https://storage.example.com/snapshots/a.zip?signature=abc&expires=1"),
             "https://storage.example.com/snapshots/a.zip"
+        );
+        assert_eq!(
+            redact_url("http://127.0.0.1:9000/_storage/x?signature=s"),
+            "http://127.0.0.1:9000/_storage/x"
         );
     }
 

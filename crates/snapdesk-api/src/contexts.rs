@@ -127,6 +127,15 @@ impl Contexts {
     /// Adds or replaces a context; the first one becomes current.
     pub fn upsert(&mut self, name: &str, ctx: Context) -> Result<(), Error> {
         validate_name(name)?;
+        let mut seen = std::collections::HashSet::new();
+        for d in &ctx.deployments {
+            if !d.name.is_empty() && !seen.insert(d.name.as_str()) {
+                return Err(Error::invalid_input(format!(
+                    "two deployments are named {:?}: names must be unique in a context",
+                    d.name
+                )));
+            }
+        }
         self.contexts.insert(name.to_owned(), ctx);
         if self.current.is_none() {
             self.current = Some(name.to_owned());
@@ -162,7 +171,26 @@ impl Context {
         match given {
             Some(g) => match self.deployments.iter().find(|d| d.name == g) {
                 Some(d) => d.id_u64(),
-                None => parse_deployment_id(g),
+                None => parse_deployment_id(g).map_err(|e| {
+                    let known: Vec<String> = self
+                        .deployments
+                        .iter()
+                        .map(|d| {
+                            if d.name.is_empty() {
+                                d.id.clone()
+                            } else {
+                                format!("{} ({})", d.name, d.id)
+                            }
+                        })
+                        .collect();
+                    e.with_hint(if known.is_empty() {
+                        "this context knows no deployment names: pass the numeric id, or add \
+                         names with `snapdesk context add ... --deployment ID=NAME`"
+                            .to_owned()
+                    } else {
+                        format!("known deployments: {}", known.join(", "))
+                    })
+                }),
             },
             None if self.deployments.len() == 1 => self.deployments[0].id_u64(),
             None => Err(

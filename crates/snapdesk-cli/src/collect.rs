@@ -39,7 +39,7 @@ pub struct CollectArgs {
     #[arg(long = "cert", value_name = "PATH")]
     certs: Vec<PathBuf>,
     /// Timeout of each check, in seconds.
-    #[arg(long, value_name = "SECS", default_value_t = 5)]
+    #[arg(long, value_name = "SECS", default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..=600))]
     check_timeout: u64,
 }
 
@@ -67,7 +67,7 @@ pub fn run(args: CollectArgs, out: &Output) -> Result<()> {
         iggy_cap_bytes: args.iggy_cap_mib.saturating_mul(1024 * 1024),
         certs: args.certs,
         run: snapdesk_collector::runner::RunOptions {
-            check_timeout: Duration::from_secs(args.check_timeout.max(1)),
+            check_timeout: Duration::from_secs(args.check_timeout),
             ..Default::default()
         },
         snapshot_name: None,

@@ -57,6 +57,18 @@ enum Command {
     Emulator(snapdesk_emulator::EmulatorArgs),
 }
 
+impl Command {
+    fn name(&self) -> &'static str {
+        match self {
+            Command::Info => "info",
+            Command::Collect(_) => "collect",
+            Command::Context(_) => "context",
+            Command::Snapshots { .. } => "snapshots",
+            Command::Emulator(_) => "emulator",
+        }
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let out = Output::new(cli.json);
@@ -75,7 +87,12 @@ fn run(cli: Cli, out: &Output) -> snapdesk_core::Result<()> {
     let paths = AppPaths::resolve(cli.data_dir.as_deref())?;
     paths.ensure()?;
     let _log = snapdesk_core::logging::init(&paths.log_dir, "warn");
-    tracing::info!(command = ?cli.command, "snapdesk {}", snapdesk_core::VERSION);
+    // The command's name only: its arguments may hold keys (the emulator's --manage-key).
+    tracing::info!(
+        command = cli.command.name(),
+        "snapdesk {}",
+        snapdesk_core::VERSION
+    );
     match cli.command {
         Command::Collect(args) => collect::run(args, out),
         Command::Context(cmd) => remote::context(cmd, &paths, out),

@@ -42,8 +42,16 @@ pub enum ContextCommand {
     Remove { name: String },
     /// List a deployment's snapshots with the context's key and report its permissions.
     Test {
+        /// The context to test (default: the current one).
+        #[arg(long)]
+        context: Option<String>,
         #[arg(long)]
         deployment: Option<String>,
+        /// Also find out whether the key may create and delete (`deployment:manage`), by
+        /// asking to delete snapshot 0, which cannot exist: refused without the permission,
+        /// "not found" with it. Off by default: it leaves a delete in the audit log.
+        #[arg(long)]
+        probe_manage: bool,
     },
 }
 
@@ -67,9 +75,10 @@ pub enum SnapshotsCommand {
         /// Every page instead of one.
         #[arg(long)]
         all: bool,
-        #[arg(long, default_value_t = 1)]
+        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
         page: u32,
-        #[arg(long, default_value_t = 10)]
+        /// Items per page, at most 100 (the API's limit).
+        #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=100))]
         results: u32,
     },
     /// Trigger a snapshot on every node of the deployment.
@@ -157,7 +166,14 @@ fn parse_deployment_arg(s: &str) -> Result<KnownDeployment> {
 
 fn client_for(ctx_name: &str, ctx: &Context) -> Result<Client> {
     let (key, _) = snapdesk_core::secrets::load_key(ctx_name)?;
-    Client::new(&ctx.url, key, ClientOptions::default()).map_err(|e| e.into_error(false))
+    let client =
+        Client::new(&ctx.url, key, ClientOptions::default()).map_err(|e| e.into_error(false))?;
+    // A download only takes its final name when it is a whole ZIP.
+    Ok(
+        client.with_validator(std::sync::Arc::new(|p: &std::path::Path| {
+            snapdesk_report::archive::check_zip(p).map_err(|e| e.to_string())
+        })),
+    )
 }
 
 pub fn context(cmd: ContextCommand, paths: &AppPaths, out: &Output) -> Result<()> {
@@ -248,14 +264,25 @@ pub fn context(cmd: ContextCommand, paths: &AppPaths, out: &Output) -> Result<()
         }
         ContextCommand::Remove { name } => {
             all.remove(&name)?;
-            snapdesk_core::secrets::delete_key(&name)?;
             all.save(&file)?;
-            out.print(&serde_json::json!({ "removed": name }), |_| {
-                format!("context {name:?} and its stored key removed")
+            // The context goes even when the keyring cannot be reached; say what stayed.
+            let key = match snapdesk_core::secrets::delete_key(&name) {
+                Ok(()) => "its stored key removed".to_owned(),
+                Err(e) => format!(
+                    "its key could not be removed from the OS keyring: {}",
+                    e.message
+                ),
+            };
+            out.print(&serde_json::json!({ "removed": name, "key": key }), |_| {
+                format!("context {name:?} removed; {key}")
             })
         }
-        ContextCommand::Test { deployment } => {
-            let (name, ctx) = all.resolve(None)?;
+        ContextCommand::Test {
+            context,
+            deployment,
+            probe_manage,
+        } => {
+            let (name, ctx) = all.resolve(context.as_deref())?;
             let dep = ctx.deployment(deployment.as_deref())?;
             let client = client_for(&name, ctx)?;
             let rt = runtime()?;
@@ -264,14 +291,22 @@ pub fn context(cmd: ContextCommand, paths: &AppPaths, out: &Output) -> Result<()
                     .list_snapshots(dep, 1, 10)
                     .await
                     .map_err(|e| e.into_error(false))?;
-                // deployment:manage, probed without side effects: deleting a snapshot id that
-                // cannot exist is refused with 403 without it, 404 with it.
-                let manage = match client.delete_snapshot(dep, 0).await {
-                    Err(e) if e.status() == Some(403) => false,
-                    Err(e) if e.status() == Some(404) => true,
-                    Err(e) => return Err(e.into_error(true)),
-                    Ok(()) => true,
-                };
+                // deployment:manage, only when asked: deleting snapshot 0 (ids are snowflakes,
+                // 0 cannot exist) is refused with 403 without it, 404 with it.
+                let manage =
+                    if probe_manage {
+                        match client.delete_snapshot(dep, 0).await {
+                            Err(e) if e.status() == Some(403) => serde_json::Value::Bool(false),
+                            Err(e) if e.status() == Some(404) => serde_json::Value::Bool(true),
+                            Err(e) => return Err(e.into_error(true)),
+                            Ok(()) => return Err(Error::new(
+                                ErrorCode::Api,
+                                "the Supervisor accepted deleting snapshot 0; permissions unknown",
+                            )),
+                        }
+                    } else {
+                        serde_json::Value::Null
+                    };
                 Ok::<_, Error>(serde_json::json!({
                     "context": name, "url": ctx.url, "deployment": dep.to_string(),
                     "snapshots": page.total_results,
@@ -285,7 +320,11 @@ pub fn context(cmd: ContextCommand, paths: &AppPaths, out: &Output) -> Result<()
                     r["url"].as_str().unwrap_or_default(),
                     r["deployment"].as_str().unwrap_or_default(),
                     r["snapshots"],
-                    if r["permissions"]["deployment:manage"] == true { "yes" } else { "no" }
+                    match r["permissions"]["deployment:manage"].as_bool() {
+                        Some(true) => "yes",
+                        Some(false) => "no",
+                        None => "not checked (--probe-manage checks it)",
+                    }
                 )
             })
         }
@@ -437,6 +476,30 @@ async fn wait_for(
             spinner.finish_and_clear();
             return Ok(group);
         }
+        // A node is finished when `completed_at` is set, whatever its status says: one that
+        // finished in another state (e.g. "failed") will never complete.
+        let ended: Vec<&SnapshotItem> = group
+            .iter()
+            .filter(|i| i.completed_at.is_some() && !i.status.is_completed())
+            .collect();
+        if !ended.is_empty() && group.iter().all(|i| i.completed_at.is_some()) {
+            spinner.finish_and_clear();
+            let nodes: Vec<String> = ended
+                .iter()
+                .map(|i| format!("node {} ({})", i.node_id, i.status))
+                .collect();
+            return Err(Error::new(
+                ErrorCode::Api,
+                format!(
+                    "{target} finished, but not on every node: {}",
+                    nodes.join(", ")
+                ),
+            )
+            .with_hint(
+                "download the nodes that completed with --snapshot ID, or create a new snapshot",
+            )
+            .with_details(serde_json::json!({ "items": group })));
+        }
         if start.elapsed() >= timeout {
             spinner.finish_and_clear();
             return Err(Error::new(
@@ -554,13 +617,19 @@ pub fn snapshots(
                         _ => format!("deployment {dep} has no completed snapshot"),
                     }));
                 }
-                let mut written = Vec::new();
+                // Every node is tried; each gets its own line, and any failure fails the run.
+                let mut results = Vec::new();
+                let mut failed = 0usize;
                 for item in chosen {
-                    let file_name = format!("{}-{}.zip", item.name, item.node_id);
-                    let path = match &dest {
-                        Some(d) if snapshot.is_some() && !d.is_dir() => d.clone(),
-                        Some(d) => d.join(&file_name),
-                        None => PathBuf::from(&file_name),
+                    let file_name = format!(
+                        "{}-{}.zip",
+                        snapdesk_core::paths::safe_file_part(&item.name),
+                        item.node_id
+                    );
+                    let path = match (&dest, snapshot) {
+                        (Some(d), Some(_)) => snapdesk_core::paths::output_file(Some(d), &file_name),
+                        (Some(d), None) => d.join(&file_name),
+                        (None, _) => PathBuf::from(&file_name),
                     };
                     let pb = bar(Some(0), live);
                     pb.set_message(format!("node {}", item.node_id));
@@ -571,28 +640,46 @@ pub fn snapshots(
                         }
                         pb2.set_position(p.downloaded);
                     };
-                    let d = client
-                        .download(dep, item.id, &path, &mut cb)
-                        .await
-                        .map_err(|e| e.into_error(false))?;
+                    let r = client.download(dep, item.id, &path, &mut cb).await;
                     pb.finish_and_clear();
-                    written.push(serde_json::json!({
-                        "snapshot_id": item.id.to_string(), "node_id": item.node_id.to_string(),
-                        "path": d.path, "bytes": d.bytes, "resumed": d.resumed,
-                    }));
+                    results.push(match r {
+                        Ok(d) => serde_json::json!({
+                            "snapshot_id": item.id.to_string(), "node_id": item.node_id.to_string(),
+                            "path": d.path, "bytes": d.bytes, "resumed": d.resumed,
+                        }),
+                        Err(e) => {
+                            failed += 1;
+                            serde_json::json!({
+                                "snapshot_id": item.id.to_string(), "node_id": item.node_id.to_string(),
+                                "error": e.into_error(false),
+                            })
+                        }
+                    });
                 }
-                out.print(&written, |w| {
+                out.print(&results, |w| {
                     w.iter()
-                        .map(|x| {
-                            format!(
+                        .map(|x| match x.get("error") {
+                            Some(e) => format!(
+                                "node {}: FAILED: {}",
+                                x["node_id"].as_str().unwrap_or_default(),
+                                e["message"].as_str().unwrap_or_default()
+                            ),
+                            None => format!(
                                 "{}  {} bytes",
                                 x["path"].as_str().unwrap_or_default(),
                                 x["bytes"]
-                            )
+                            ),
                         })
                         .collect::<Vec<_>>()
                         .join("\n")
-                })
+                })?;
+                if failed > 0 {
+                    return Err(Error::new(
+                        ErrorCode::Api,
+                        format!("{failed} of {} downloads failed", results.len()),
+                    ));
+                }
+                Ok(())
             }
             SnapshotsCommand::Delete { snapshot, name } => {
                 let ids: Vec<u64> = match (snapshot, name) {
@@ -615,20 +702,32 @@ pub fn snapshots(
                         return Err(Error::invalid_input("pass --snapshot ID or --name NAME"))
                     }
                 };
+                let mut deleted = Vec::new();
+                let mut failures = Vec::new();
                 for id in &ids {
-                    client
-                        .delete_snapshot(dep, *id)
-                        .await
-                        .map_err(|e| e.into_error(true))?;
+                    match client.delete_snapshot(dep, *id).await {
+                        Ok(()) => deleted.push(id.to_string()),
+                        Err(e) => failures.push(serde_json::json!({
+                            "snapshot_id": id.to_string(), "error": e.into_error(true),
+                        })),
+                    }
                 }
-                let deleted: Vec<String> = ids.iter().map(u64::to_string).collect();
-                out.print(&serde_json::json!({ "deleted": deleted }), |_| {
-                    format!(
-                        "deleted {} snapshot item(s): {}",
-                        ids.len(),
-                        deleted.join(", ")
-                    )
-                })
+                out.print(&serde_json::json!({ "deleted": deleted, "failed": failures }), |_| {
+                    let mut t = format!("deleted {} snapshot item(s): {}", deleted.len(), deleted.join(", "));
+                    for f in &failures {
+                        t.push_str(&format!(
+                            "\nnot deleted {}: {}",
+                            f["snapshot_id"].as_str().unwrap_or_default(),
+                            f["error"]["message"].as_str().unwrap_or_default()
+                        ));
+                    }
+                    t
+                })?;
+                match failures.first() {
+                    None => Ok(()),
+                    Some(first) => Err(serde_json::from_value::<Error>(first["error"].clone())
+                        .unwrap_or_else(|_| Error::new(ErrorCode::Api, "some deletions failed"))),
+                }
             }
         }
     })

@@ -545,9 +545,7 @@ fn write_redacted(
 }
 
 fn partial_path(out_zip: &Path) -> PathBuf {
-    let mut p = out_zip.as_os_str().to_owned();
-    p.push(".partial");
-    PathBuf::from(p)
+    snapdesk_core::paths::partial_path(out_zip)
 }
 
 /// The canonical form of a path that may not exist yet (its parent must).

@@ -9,6 +9,7 @@ use std::time::Instant;
 
 use chrono::Utc;
 use serde::{Deserialize, Serialize};
+use snapdesk_core::paths::safe_file_part;
 use snapdesk_core::{Error, ErrorCode};
 use snapdesk_report::archive::{self, ArchiveWriter, IggyBundle, Manifest, Redaction};
 use snapdesk_report::model::{Producer, Report, Status, FORMAT_VERSION};
@@ -110,28 +111,9 @@ fn host_name() -> String {
         .unwrap_or_else(|_| "localhost".to_owned())
 }
 
-/// A file name part that is safe on every OS.
-fn safe_part(s: &str) -> String {
-    let s: String = s
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    s.trim_matches('.').to_owned()
-}
-
 fn output_path(out: Option<&Path>, snapshot: &str, host: &str) -> PathBuf {
-    let file = format!("{}-{}.zip", safe_part(snapshot), safe_part(host));
-    match out {
-        Some(p) if p.is_dir() => p.join(file),
-        Some(p) => p.to_path_buf(),
-        None => PathBuf::from(file),
-    }
+    let file = format!("{}-{}.zip", safe_file_part(snapshot), safe_file_part(host));
+    snapdesk_core::paths::output_file(out, &file)
 }
 
 /// Collects a snapshot of this machine and writes the archive.
@@ -161,6 +143,24 @@ pub fn collect(
         None
     };
 
+    if let Some(cfg) = &opts.iggy.config_path {
+        if !cfg.is_file() {
+            return Err(Error::new(
+                ErrorCode::NotFound,
+                format!("the Iggy config file {} does not exist", cfg.display()),
+            )
+            .with_hint("pass the server's config.toml with --iggy-config, or leave it out"));
+        }
+    }
+    for cert in &opts.certs {
+        if !cert.is_file() {
+            return Err(Error::new(
+                ErrorCode::NotFound,
+                format!("the certificate {} does not exist", cert.display()),
+            )
+            .with_hint("pass the path of a PEM or DER certificate with --cert"));
+        }
+    }
     let target = iggy::discover(&opts.iggy);
     if let Some(dir) = &opts.iggy.data_dir {
         if !dir.is_dir() {

@@ -91,6 +91,54 @@ impl AppPaths {
     }
 }
 
+/// Where a file being written lives until it is whole: `<path>.partial`, renamed into place at
+/// the end, so a crash, a kill or a full disk never leaves a half-written file under `path`.
+pub fn partial_path(path: &Path) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(".partial");
+    PathBuf::from(name)
+}
+
+/// A name part that is safe in a file name on every OS, whatever a server or host sent:
+/// letters, digits, `-`, `_` and `.`; anything else becomes `_`; no leading dots, so `..`
+/// and hidden names cannot appear.
+pub fn safe_file_part(s: &str) -> String {
+    let mapped: String = s
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let trimmed = mapped.trim_start_matches('.').to_owned();
+    if trimmed.is_empty() {
+        "_".to_owned()
+    } else {
+        trimmed
+    }
+}
+
+/// Where to write an output file given `--out`: a directory (existing, or written with a
+/// trailing `/`) gets `file_name` inside it; anything else is the file itself; nothing means
+/// `file_name` in the current directory.
+pub fn output_file(out: Option<&Path>, file_name: &str) -> PathBuf {
+    match out {
+        None => PathBuf::from(file_name),
+        Some(p)
+            if p.is_dir()
+                || p.as_os_str()
+                    .to_string_lossy()
+                    .ends_with(std::path::MAIN_SEPARATOR) =>
+        {
+            p.join(file_name)
+        }
+        Some(p) => p.to_path_buf(),
+    }
+}
+
 fn absolute(path: &Path) -> Result<PathBuf> {
     if path.is_absolute() {
         return Ok(path.to_path_buf());
@@ -145,6 +193,36 @@ mod tests {
             p.log_dir.ends_with("snapdesk/logs"),
             "{}",
             p.log_dir.display()
+        );
+    }
+
+    #[test]
+    fn output_file_understands_directories_and_trailing_slashes() {
+        let tmp = tempfile::tempdir().unwrap();
+        assert_eq!(
+            output_file(Some(tmp.path()), "a.zip"),
+            tmp.path().join("a.zip")
+        );
+        let new_dir = format!("{}/new/", tmp.path().display());
+        assert_eq!(
+            output_file(Some(Path::new(&new_dir)), "a.zip"),
+            tmp.path().join("new/a.zip")
+        );
+        assert_eq!(
+            output_file(Some(&tmp.path().join("x.zip")), "a.zip"),
+            tmp.path().join("x.zip")
+        );
+        assert_eq!(output_file(None, "a.zip"), Path::new("a.zip"));
+        assert_eq!(
+            partial_path(Path::new("/d/a.zip")),
+            Path::new("/d/a.zip.partial")
+        );
+        assert_eq!(safe_file_part("../../../tmp/evil"), "_.._.._tmp_evil");
+        assert_eq!(safe_file_part("/etc/passwd"), "_etc_passwd");
+        assert_eq!(safe_file_part(".."), "_");
+        assert_eq!(
+            safe_file_part("snapshot-20260601-103000"),
+            "snapshot-20260601-103000"
         );
     }
 

@@ -78,14 +78,21 @@ impl From<ArchiveError> for snapdesk_core::Error {
     fn from(e: ArchiveError) -> Self {
         use snapdesk_core::{Error, ErrorCode};
         match &e {
-            ArchiveError::Io { source, path, .. } => {
+            ArchiveError::Io {
+                source,
+                path,
+                action,
+            } => {
                 let code = Error::from(io::Error::new(source.kind(), "")).code;
+                let reading = matches!(*action, "open" | "read");
                 Error::new(code, e.to_string())
                     .with_details(serde_json::json!({ "path": path.display().to_string() }))
                     .with_hint(if code == ErrorCode::DiskFull {
                         "free some disk space and try again; no partial archive was kept"
-                    } else {
+                    } else if reading {
                         "check that the path exists and is readable"
+                    } else {
+                        "check that the directory exists (or can be created) and is writable"
                     })
             }
             ArchiveError::NotZip { .. } => Error::new(ErrorCode::Archive, e.to_string())
@@ -216,9 +223,7 @@ pub struct ArchiveWriter {
 
 impl ArchiveWriter {
     pub fn create(final_path: &Path) -> Result<Self, ArchiveError> {
-        let mut partial = final_path.as_os_str().to_owned();
-        partial.push(".partial");
-        let partial_path = PathBuf::from(partial);
+        let partial_path = snapdesk_core::paths::partial_path(final_path);
         if let Some(dir) = final_path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(io_err("create directory", dir))?;
         }
@@ -433,6 +438,18 @@ fn read_limited<R: Read + Seek>(
         });
     }
     Ok(buf)
+}
+
+/// A quick structural check of a downloaded file: a ZIP whose central directory reads and
+/// that holds at least one entry (a truncated or non-ZIP body fails here).
+pub fn check_zip(path: &Path) -> Result<(), ArchiveError> {
+    let zip = open_zip(path)?;
+    if zip.is_empty() {
+        return Err(ArchiveError::NoReport {
+            path: path.to_path_buf(),
+        });
+    }
+    Ok(())
 }
 
 /// Reads one entry whole (bounded by `limit`).
