@@ -171,7 +171,7 @@ fn snapshots_lifecycle_from_the_command_line() {
         .output()
         .unwrap();
     assert!(
-        stderr(&o).contains("known deployments: events-prod"),
+        stderr(&o).contains("known deployments: ") && stderr(&o).contains("=events-prod"),
         "{}",
         stderr(&o)
     );

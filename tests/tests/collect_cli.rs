@@ -55,11 +55,11 @@ fn collect_writes_a_valid_archive_and_prints_the_manifest_as_json() {
     assert_eq!(serde_json::to_value(&m).unwrap(), manifest);
 }
 
-#[test]
-fn collect_bundles_a_real_iggy_data_directory() {
+/// The 0.8.0 fixture's data directory, extracted into a temp dir (None, said, when absent).
+fn fixture_data_dir() -> Option<(tempfile::TempDir, PathBuf)> {
     let Some(fx) = workspace::shared_fixtures() else {
         eprintln!("skipping: ../shared/fixtures is absent");
-        return;
+        return None;
     };
     let tmp = tempfile::tempdir().unwrap();
     let st = Command::new("tar")
@@ -71,6 +71,14 @@ fn collect_bundles_a_real_iggy_data_directory() {
         .unwrap();
     assert!(st.success());
     let data = tmp.path().join("local_data");
+    Some((tmp, data))
+}
+
+#[test]
+fn collect_bundles_a_real_iggy_data_directory() {
+    let Some((tmp, data)) = fixture_data_dir() else {
+        return;
+    };
     let out = tmp.path().join("with-data.zip");
     let (manifest, path) = collect_json(
         &tmp.path().join("home"),
@@ -101,19 +109,9 @@ fn collect_bundles_a_real_iggy_data_directory() {
 
 #[test]
 fn a_small_cap_keeps_metadata_and_lists_what_it_left_out() {
-    let Some(fx) = workspace::shared_fixtures() else {
+    let Some((tmp, data)) = fixture_data_dir() else {
         return;
     };
-    let tmp = tempfile::tempdir().unwrap();
-    let st = Command::new("tar")
-        .arg("-xzf")
-        .arg(fx.join("iggy/0.8.0/local_data.tar.gz"))
-        .arg("-C")
-        .arg(tmp.path())
-        .status()
-        .unwrap();
-    assert!(st.success());
-    let data = tmp.path().join("local_data");
     let out = tmp.path().join("capped.zip");
     let (manifest, _) = collect_json(
         &tmp.path().join("home"),

@@ -17,6 +17,17 @@ pub struct KnownDeployment {
     pub name: String,
 }
 
+/// As a person types it: `ID=NAME`, or `ID` when it has no name.
+impl std::fmt::Display for KnownDeployment {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.name.is_empty() {
+            f.write_str(&self.id)
+        } else {
+            write!(f, "{}={}", self.id, self.name)
+        }
+    }
+}
+
 impl KnownDeployment {
     pub fn id_u64(&self) -> Result<u64, Error> {
         parse_deployment_id(&self.id)
@@ -172,17 +183,8 @@ impl Context {
             Some(g) => match self.deployments.iter().find(|d| d.name == g) {
                 Some(d) => d.id_u64(),
                 None => parse_deployment_id(g).map_err(|e| {
-                    let known: Vec<String> = self
-                        .deployments
-                        .iter()
-                        .map(|d| {
-                            if d.name.is_empty() {
-                                d.id.clone()
-                            } else {
-                                format!("{} ({})", d.name, d.id)
-                            }
-                        })
-                        .collect();
+                    let known: Vec<String> =
+                        self.deployments.iter().map(ToString::to_string).collect();
                     e.with_hint(if known.is_empty() {
                         "this context knows no deployment names: pass the numeric id, or add \
                          names with `snapdesk context add ... --deployment ID=NAME`"

@@ -234,17 +234,7 @@ pub fn context(cmd: ContextCommand, paths: &AppPaths, out: &Output) -> Result<()
                     } else {
                         " "
                     };
-                    let deps: Vec<String> = c
-                        .deployments
-                        .iter()
-                        .map(|d| {
-                            if d.name.is_empty() {
-                                d.id.clone()
-                            } else {
-                                format!("{}={}", d.id, d.name)
-                            }
-                        })
-                        .collect();
+                    let deps: Vec<String> = c.deployments.iter().map(ToString::to_string).collect();
                     s.push_str(&format!(
                         "{mark} {n:<16} {:<44} {} {}\n",
                         c.url,

@@ -136,6 +136,15 @@ pub fn run(program: &str, args: &[&str], timeout: Duration) -> CmdOutput {
     }
 }
 
+/// The first non-empty line of a command's output, trimmed.
+pub fn first_line(s: &str) -> String {
+    s.lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty())
+        .unwrap_or("")
+        .to_owned()
+}
+
 /// The default timeout for one command inside a check.
 pub const CMD_TIMEOUT: Duration = Duration::from_secs(3);
 

@@ -249,6 +249,27 @@ fn admin_auth(app: &App, headers: &HeaderMap) -> Result<(), Problem> {
     }
 }
 
+/// The admin preamble: the request id, the admin token checked, the JSON body parsed; or the
+/// problem response to send instead.
+async fn admin_json<T: serde::de::DeserializeOwned>(
+    app: &App,
+    req: Request,
+) -> Result<(String, T), Response> {
+    let rid = request_id(req.extensions());
+    let (parts, body) = req.into_parts();
+    if let Err(p) = admin_auth(app, &parts.headers) {
+        return Err(problem_response(p, &rid));
+    }
+    let Ok(body) = axum::body::to_bytes(body, 64 * 1024).await else {
+        let p = Problem::new(StatusCode::BAD_REQUEST, "invalid_body", "unreadable body");
+        return Err(problem_response(p, &rid));
+    };
+    match parse_json(&body) {
+        Ok(v) => Ok((rid, v)),
+        Err(p) => Err(problem_response(p, &rid)),
+    }
+}
+
 fn parse_json<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, Problem> {
     let body = if body.iter().all(|b| b.is_ascii_whitespace()) {
         &b"{}"[..]
@@ -269,18 +290,9 @@ fn json_response(status: StatusCode, value: &serde_json::Value) -> Response {
 }
 
 pub(crate) async fn post_faults(State(app): State<App>, req: Request) -> Response {
-    let rid = request_id(req.extensions());
-    let (parts, body) = req.into_parts();
-    if let Err(p) = admin_auth(&app, &parts.headers) {
-        return problem_response(p, &rid);
-    }
-    let Ok(body) = axum::body::to_bytes(body, 64 * 1024).await else {
-        let p = Problem::new(StatusCode::BAD_REQUEST, "invalid_body", "unreadable body");
-        return problem_response(p, &rid);
-    };
-    let spec: FaultSpec = match parse_json(&body) {
-        Ok(s) => s,
-        Err(p) => return problem_response(p, &rid),
+    let (rid, spec) = match admin_json::<FaultSpec>(&app, req).await {
+        Ok(v) => v,
+        Err(resp) => return resp,
     };
     if spec.kind == FaultKind::Status {
         let ok = spec
@@ -332,18 +344,9 @@ struct ClockBody {
 }
 
 pub(crate) async fn post_clock(State(app): State<App>, req: Request) -> Response {
-    let rid = request_id(req.extensions());
-    let (parts, body) = req.into_parts();
-    if let Err(p) = admin_auth(&app, &parts.headers) {
-        return problem_response(p, &rid);
-    }
-    let Ok(body) = axum::body::to_bytes(body, 64 * 1024).await else {
-        let p = Problem::new(StatusCode::BAD_REQUEST, "invalid_body", "unreadable body");
-        return problem_response(p, &rid);
-    };
-    let b: ClockBody = match parse_json(&body) {
-        Ok(b) => b,
-        Err(p) => return problem_response(p, &rid),
+    let (_rid, b) = match admin_json::<ClockBody>(&app, req).await {
+        Ok(v) => v,
+        Err(resp) => return resp,
     };
     app.advance_clock(b.advance_secs);
     let doomed = {
@@ -426,18 +429,9 @@ struct SeedBody {
 }
 
 pub(crate) async fn post_seed(State(app): State<App>, req: Request) -> Response {
-    let rid = request_id(req.extensions());
-    let (parts, body) = req.into_parts();
-    if let Err(p) = admin_auth(&app, &parts.headers) {
-        return problem_response(p, &rid);
-    }
-    let Ok(body) = axum::body::to_bytes(body, 64 * 1024).await else {
-        let p = Problem::new(StatusCode::BAD_REQUEST, "invalid_body", "unreadable body");
-        return problem_response(p, &rid);
-    };
-    let b: SeedBody = match parse_json(&body) {
-        Ok(b) => b,
-        Err(p) => return problem_response(p, &rid),
+    let (rid, b) = match admin_json::<SeedBody>(&app, req).await {
+        Ok(v) => v,
+        Err(resp) => return resp,
     };
     let dep_id = match &b.deployment_id {
         None | Some(serde_json::Value::Null) => app.deployments.first().map(|d| d.id),

@@ -604,17 +604,25 @@ fn parse_positive(query: &str, name: &str, default: u64) -> Result<u64, Problem>
     }
 }
 
+/// The preamble of every deployment route: the key may do `perm`, and the deployment exists.
+fn authorized_deployment(
+    app: &App,
+    headers: &axum::http::HeaderMap,
+    perm: Perm,
+    deployment_id: &str,
+) -> Result<state::Deployment, Problem> {
+    authorize(app, headers, perm)?;
+    find_deployment(app, deployment_id).cloned()
+}
+
 async fn list_snapshots(
     State(app): State<App>,
     Path(deployment_id): Path<String>,
     req: Request,
 ) -> Response {
     let rid = request_id(req.extensions());
-    if let Err(p) = authorize(&app, req.headers(), Perm::Read) {
-        return problem_response(p, &rid);
-    }
-    let dep = match find_deployment(&app, &deployment_id) {
-        Ok(d) => d.clone(),
+    let dep = match authorized_deployment(&app, req.headers(), Perm::Read, &deployment_id) {
+        Ok(d) => d,
         Err(p) => return problem_response(p, &rid),
     };
     let query = req.uri().query().unwrap_or("").to_owned();
@@ -735,11 +743,8 @@ async fn download_snapshot(
     req: Request,
 ) -> Response {
     let rid = request_id(req.extensions());
-    if let Err(p) = authorize(&app, req.headers(), Perm::Read) {
-        return problem_response(p, &rid);
-    }
-    let dep = match find_deployment(&app, &deployment_id) {
-        Ok(d) => d.clone(),
+    let dep = match authorized_deployment(&app, req.headers(), Perm::Read, &deployment_id) {
+        Ok(d) => d,
         Err(p) => return problem_response(p, &rid),
     };
     let item = match find_item(&app, dep.id, &snapshot_id) {
@@ -785,11 +790,8 @@ async fn delete_snapshot(
     req: Request,
 ) -> Response {
     let rid = request_id(req.extensions());
-    if let Err(p) = authorize(&app, req.headers(), Perm::Manage) {
-        return problem_response(p, &rid);
-    }
-    let dep = match find_deployment(&app, &deployment_id) {
-        Ok(d) => d.clone(),
+    let dep = match authorized_deployment(&app, req.headers(), Perm::Manage, &deployment_id) {
+        Ok(d) => d,
         Err(p) => return problem_response(p, &rid),
     };
     let Ok(id) = snapshot_id.trim().parse::<u64>() else {

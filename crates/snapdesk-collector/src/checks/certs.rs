@@ -454,19 +454,11 @@ fn public_key_of(key: &Path) -> Result<Vec<u8>, String> {
         }
         CmdOutput::Failed { stderr, .. } => Err(format!(
             "openssl cannot read the key (encrypted?): {}",
-            first_line(&stderr)
+            crate::sys::first_line(&stderr)
         )),
         CmdOutput::TimedOut => Err("openssl timed out".to_owned()),
         CmdOutput::Missing => Err("openssl is not installed".to_owned()),
     }
-}
-
-fn first_line(s: &str) -> String {
-    s.lines()
-        .map(str::trim)
-        .find(|l| !l.is_empty())
-        .unwrap_or("")
-        .to_owned()
 }
 
 fn key_match(ctx: &Ctx) -> Outcome {

@@ -62,15 +62,6 @@ pub fn human_duration(secs: u64) -> String {
     }
 }
 
-/// The first non-empty line of a command's output.
-fn first_line(s: &str) -> String {
-    s.lines()
-        .map(str::trim)
-        .find(|l| !l.is_empty())
-        .unwrap_or("")
-        .to_owned()
-}
-
 fn process(ctx: &Ctx) -> Outcome {
     let Some(p) = &ctx.iggy.process else {
         return Outcome::info("no iggy-server process found");
@@ -85,9 +76,9 @@ fn process(ctx: &Ctx) -> Outcome {
         None
     } else {
         match sys::run(&exe, &["--version"], sys::CMD_TIMEOUT) {
-            CmdOutput::Ok(out) => Some(first_line(&out)),
+            CmdOutput::Ok(out) => Some(crate::sys::first_line(&out)),
             CmdOutput::Failed { stdout, stderr, .. } => {
-                Some(first_line(if stdout.trim().is_empty() {
+                Some(crate::sys::first_line(if stdout.trim().is_empty() {
                     &stderr
                 } else {
                     &stdout
@@ -412,8 +403,8 @@ fn runtime_versions(_ctx: &Ctx) -> Outcome {
                 }
                 // Through sh so that `java -version`, which prints to stderr, is captured too.
                 match sys::run("sh", &["-c", cmd], Duration::from_secs(2)) {
-                    CmdOutput::Ok(out) => first_line(&out),
-                    CmdOutput::Failed { stdout, .. } => first_line(&stdout),
+                    CmdOutput::Ok(out) => crate::sys::first_line(&out),
+                    CmdOutput::Failed { stdout, .. } => crate::sys::first_line(&stdout),
                     CmdOutput::TimedOut => "installed (version timed out)".to_owned(),
                     CmdOutput::Missing => String::new(),
                 }
