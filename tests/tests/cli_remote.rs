@@ -227,6 +227,43 @@ fn wait_gives_up_after_its_timeout() {
 }
 
 #[test]
+fn wait_stops_when_a_node_ends_failed_and_names_it() {
+    let emu = EmulatorProcess::spawn(&["--processing-ms", "200", "--nodes", "3"]);
+    let tmp = tempfile::tempdir().unwrap();
+    let home = tmp.path().join("home");
+    add_context(&home, &emu);
+    // The next node archive fails to generate: that item ends "failed", completed_at set.
+    let o = Command::new("curl")
+        .args(["-s", "-o", "/dev/null", "-w", "%{http_code}", "-X", "POST"])
+        .arg(format!("{}/_admin/faults", emu.url()))
+        .args(["-H", &format!("x-admin-token: {}", emu.admin_token())])
+        .args(["-H", "content-type: application/json"])
+        .args(["-d", r#"{"count": 1, "kind": "node_failure"}"#])
+        .output()
+        .unwrap();
+    assert!(
+        stdout(&o).starts_with('2'),
+        "fault not accepted: {}",
+        stdout(&o)
+    );
+    let start = std::time::Instant::now();
+    let o = with_key(&home, emu.manage_key())
+        .args(["snapshots", "create", "--wait", "--timeout", "60"])
+        .output()
+        .unwrap();
+    assert!(
+        start.elapsed() < std::time::Duration::from_secs(20),
+        "it did not wait out the timeout"
+    );
+    assert_eq!(o.status.code(), Some(1));
+    let e = stderr(&o);
+    assert!(
+        e.starts_with("error[api]") && e.contains("not on every node") && e.contains("(failed)"),
+        "{e}"
+    );
+}
+
+#[test]
 fn no_context_and_bad_context_input_are_clear() {
     let tmp = tempfile::tempdir().unwrap();
     let home = tmp.path().join("home");

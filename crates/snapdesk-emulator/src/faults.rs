@@ -39,6 +39,9 @@ pub enum FaultKind {
     Truncate,
     MalformedJson,
     Reset,
+    /// Not a request fault: the next `count` node archives fail to generate, so those items
+    /// end with status `failed` (and `completed_at` set).
+    NodeFailure,
 }
 
 /// The body of `POST /_admin/faults`.
@@ -78,6 +81,7 @@ fn take_fault(app: &App, method: &Method, path: &str) -> Option<FaultSpec> {
     let mut inner = app.lock();
     let idx = inner.faults.iter().position(|f| {
         f.remaining > 0
+            && f.spec.kind != FaultKind::NodeFailure
             && f.spec
                 .path_prefix
                 .as_deref()
@@ -94,6 +98,23 @@ fn take_fault(app: &App, method: &Method, path: &str) -> Option<FaultSpec> {
         inner.faults.remove(idx);
     }
     Some(spec)
+}
+
+/// Takes one queued node failure, if any (called by the processing task).
+pub(crate) fn take_node_failure(inner: &mut crate::state::Inner) -> bool {
+    let Some(idx) = inner
+        .faults
+        .iter()
+        .position(|f| f.remaining > 0 && f.spec.kind == FaultKind::NodeFailure)
+    else {
+        return false;
+    };
+    let f = &mut inner.faults[idx];
+    f.remaining -= 1;
+    if f.remaining == 0 {
+        inner.faults.remove(idx);
+    }
+    true
 }
 
 fn is_create(method: &Method, path: &str) -> bool {
@@ -146,6 +167,8 @@ pub(crate) async fn faults_mw(State(app): State<App>, mut req: Request, next: Ne
                 .body(Body::from(body))
                 .unwrap_or_else(|_| StatusCode::OK.into_response())
         }
+        // Filtered out by take_fault; never reaches a request.
+        FaultKind::NodeFailure => next.run(req).await,
         FaultKind::Reset => {
             let stream = futures_util::stream::once(async {
                 Err::<Bytes, io::Error>(io::Error::new(

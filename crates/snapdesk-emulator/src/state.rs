@@ -410,7 +410,11 @@ pub(crate) async fn process_items(app: App, ids: Vec<u64>) {
         let path = app.archive_path(&item.file_name());
         let job_item = item.clone();
         let job_path = path.clone();
+        let inject_failure = crate::faults::take_node_failure(&mut app.lock());
         let result = tokio::task::spawn_blocking(move || {
+            if inject_failure {
+                return Err(anyhow::anyhow!("node failure injected by the emulator"));
+            }
             crate::archives::write_node_archive(&job_path, &dep, &job_item, completed_at)
         })
         .await;
