@@ -610,6 +610,7 @@ pub fn snapshots(
                 // Every node is tried; each gets its own line, and any failure fails the run.
                 let mut results = Vec::new();
                 let mut failed = 0usize;
+                let mut first_error: Option<Error> = None;
                 for item in chosen {
                     let file_name = format!(
                         "{}-{}.zip",
@@ -639,10 +640,13 @@ pub fn snapshots(
                         }),
                         Err(e) => {
                             failed += 1;
-                            serde_json::json!({
+                            let e = e.into_error(false);
+                            let v = serde_json::json!({
                                 "snapshot_id": item.id.to_string(), "node_id": item.node_id.to_string(),
-                                "error": e.into_error(false),
-                            })
+                                "error": e,
+                            });
+                            first_error.get_or_insert(e);
+                            v
                         }
                     });
                 }
@@ -663,11 +667,12 @@ pub fn snapshots(
                         .collect::<Vec<_>>()
                         .join("\n")
                 })?;
-                if failed > 0 {
-                    return Err(Error::new(
-                        ErrorCode::Api,
-                        format!("{failed} of {} downloads failed", results.len()),
-                    ));
+                if let Some(mut e) = first_error {
+                    // The first failure's code and hint; the count when there were several.
+                    if results.len() > 1 {
+                        e.message = format!("{failed} of {} downloads failed; first: {}", results.len(), e.message);
+                    }
+                    return Err(e);
                 }
                 Ok(())
             }

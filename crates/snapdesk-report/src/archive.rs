@@ -213,12 +213,111 @@ impl<W: Write> Write for Hashing<'_, W> {
     }
 }
 
+/// A writer that can be abandoned: afterwards every write and seek succeeds without touching
+/// the file. Dropping an unfinished `ZipWriter` makes it finalize (and print to stderr when
+/// that fails, as on a full disk); abandoning first turns that into a no-op before the
+/// partial file is deleted.
+pub struct Abandonable<W> {
+    inner: W,
+    abandoned: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    /// The logical position and length, kept so that seeks stay consistent once abandoned.
+    pos: u64,
+    len: u64,
+}
+
+impl<W> Abandonable<W> {
+    /// The writer and the switch that abandons it.
+    pub fn new(inner: W) -> (Self, std::sync::Arc<std::sync::atomic::AtomicBool>) {
+        let flag = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        (
+            Self {
+                inner,
+                abandoned: flag.clone(),
+                pos: 0,
+                len: 0,
+            },
+            flag,
+        )
+    }
+    fn is_abandoned(&self) -> bool {
+        self.abandoned.load(std::sync::atomic::Ordering::Relaxed)
+    }
+    fn give_up(&self) {
+        self.abandoned
+            .store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+    fn advance(&mut self, n: usize) {
+        self.pos += n as u64;
+        self.len = self.len.max(self.pos);
+    }
+    pub fn into_inner(self) -> W {
+        self.inner
+    }
+}
+
+impl<W: Write> Write for Abandonable<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        if self.is_abandoned() {
+            self.advance(buf.len());
+            return Ok(buf.len());
+        }
+        // After the first failure (a full disk) the archive is lost anyway: give up, so the
+        // zip writer's second attempt in its destructor neither writes nor complains.
+        match self.inner.write(buf) {
+            Ok(n) => {
+                self.advance(n);
+                Ok(n)
+            }
+            Err(e) => {
+                self.give_up();
+                Err(e)
+            }
+        }
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        if self.is_abandoned() {
+            return Ok(());
+        }
+        self.inner.flush().inspect_err(|_| self.give_up())
+    }
+}
+
+impl<W: Seek> Seek for Abandonable<W> {
+    fn seek(&mut self, pos: io::SeekFrom) -> io::Result<u64> {
+        if !self.is_abandoned() {
+            // A seek flushes the buffer below: it can be where the disk turns out to be full.
+            match self.inner.seek(pos) {
+                Ok(p) => {
+                    self.pos = p;
+                    self.len = self.len.max(p);
+                    return Ok(p);
+                }
+                Err(e) => {
+                    self.give_up();
+                    return Err(e);
+                }
+            }
+        }
+        let target = match pos {
+            io::SeekFrom::Start(n) => n as i128,
+            io::SeekFrom::Current(d) => self.pos as i128 + d as i128,
+            io::SeekFrom::End(d) => self.len as i128 + d as i128,
+        };
+        self.pos = target.max(0) as u64;
+        self.len = self.len.max(self.pos);
+        Ok(self.pos)
+    }
+}
+
 /// Writes a snapshot archive atomically.
 pub struct ArchiveWriter {
     final_path: PathBuf,
     partial_path: PathBuf,
-    zip: Option<ZipWriter<BufWriter<File>>>,
+    zip: Option<ZipWriter<Abandonable<BufWriter<File>>>>,
+    abandon: std::sync::Arc<std::sync::atomic::AtomicBool>,
     entries: Vec<ManifestEntry>,
+    /// Set once the archive has its final name; until then dropping removes the partial file.
+    done: bool,
 }
 
 impl ArchiveWriter {
@@ -228,10 +327,13 @@ impl ArchiveWriter {
             std::fs::create_dir_all(dir).map_err(io_err("create directory", dir))?;
         }
         let file = File::create(&partial_path).map_err(io_err("create", &partial_path))?;
+        let (writer, abandon) = Abandonable::new(BufWriter::with_capacity(256 * 1024, file));
         Ok(Self {
+            abandon,
             final_path: final_path.to_path_buf(),
             partial_path,
-            zip: Some(ZipWriter::new(BufWriter::with_capacity(256 * 1024, file))),
+            zip: Some(ZipWriter::new(writer)),
+            done: false,
             entries: Vec::new(),
         })
     }
@@ -318,7 +420,7 @@ impl ArchiveWriter {
         zip.start_file(MANIFEST_ENTRY, Self::options(true, json.len() as u64))
             .map_err(|e| zip_write(&path, e))?;
         zip.write_all(&json).map_err(io_err("write", &path))?;
-        let buf = zip.finish().map_err(|e| zip_write(&path, e))?;
+        let buf = zip.finish().map_err(|e| zip_write(&path, e))?.into_inner();
         let file = buf.into_inner().map_err(|e| ArchiveError::Io {
             action: "write",
             path: path.clone(),
@@ -327,16 +429,21 @@ impl ArchiveWriter {
         file.sync_all().map_err(io_err("sync", &path))?;
         drop(file);
         std::fs::rename(&path, &self.final_path).map_err(io_err("rename", &path))?;
+        self.done = true;
         Ok(self.final_path.clone())
     }
 }
 
 impl Drop for ArchiveWriter {
     fn drop(&mut self) {
-        // Not finished: never leave a partial file behind.
-        if self.zip.take().is_some() {
-            let _ = std::fs::remove_file(&self.partial_path);
+        // Not finished: never leave a partial file behind (and no finalize noise on stderr).
+        if self.done {
+            return;
         }
+        self.abandon
+            .store(true, std::sync::atomic::Ordering::Relaxed);
+        drop(self.zip.take());
+        let _ = std::fs::remove_file(&self.partial_path);
     }
 }
 

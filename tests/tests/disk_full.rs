@@ -1,0 +1,118 @@
+//! A full disk gets a clear message and leaves nothing half-written: `collect` and a
+//! download into a 16 KiB tmpfs. Needs root to mount (CI runs as root); skips, saying so,
+//! elsewhere.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use snapdesk_tests::cli::{snapdesk, stderr};
+use snapdesk_tests::emu::EmulatorProcess;
+
+struct TinyDisk {
+    dir: tempfile::TempDir,
+}
+
+impl TinyDisk {
+    fn mount() -> Option<Self> {
+        let dir = tempfile::tempdir().ok()?;
+        let ok = Command::new("mount")
+            .args(["-t", "tmpfs", "-o", "size=16k", "tmpfs"])
+            .arg(dir.path())
+            .status()
+            .map(|s| s.success())
+            .unwrap_or(false);
+        if !ok {
+            eprintln!("skipping: cannot mount a small tmpfs here (needs root)");
+            return None;
+        }
+        Some(Self { dir })
+    }
+
+    fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    fn files(&self) -> Vec<PathBuf> {
+        std::fs::read_dir(self.path())
+            .unwrap()
+            .filter_map(|e| e.ok())
+            .map(|e| e.path())
+            .collect()
+    }
+}
+
+impl Drop for TinyDisk {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg(self.dir.path()).status();
+    }
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn collect_on_a_full_disk_says_so_and_leaves_nothing() {
+    let Some(disk) = TinyDisk::mount() else {
+        return;
+    };
+    let home = tempfile::tempdir().unwrap();
+    let o = snapdesk(home.path())
+        .args(["collect", "--no-iggy", "--out"])
+        .arg(disk.path())
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let e = stderr(&o);
+    assert!(e.starts_with("error[disk_full]"), "{e}");
+    assert!(e.contains("hint: free some disk space"), "{e}");
+    assert!(disk.files().is_empty(), "left behind: {:?}", disk.files());
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn a_download_onto_a_full_disk_says_so_and_leaves_nothing() {
+    let Some(disk) = TinyDisk::mount() else {
+        return;
+    };
+    let emu = EmulatorProcess::spawn(&["--processing-ms", "0"]);
+    let (dep, name) = emu.deployment(0);
+    let seed = Command::new("curl")
+        .args(["-s", "-X", "POST"])
+        .arg(format!("{}/_admin/seed", emu.url()))
+        .args(["-H", &format!("x-admin-token: {}", emu.admin_token())])
+        .args(["-H", "content-type: application/json"])
+        .args([
+            "-d",
+            &format!(r#"{{"deployment_id": "{dep}", "archive_bytes": 400000}}"#),
+        ])
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&seed.stdout).unwrap();
+    let id = v["id_str"].as_str().unwrap().to_owned();
+    let home = tempfile::tempdir().unwrap();
+    let o = snapdesk(home.path())
+        .args([
+            "context",
+            "add",
+            "emu",
+            "--url",
+            emu.url(),
+            "--keep-key",
+            "--deployment",
+        ])
+        .arg(format!("{dep}={name}"))
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let o = snapdesk(home.path())
+        .env("LD_API_KEY", emu.read_key())
+        .args(["snapshots", "download", "--snapshot", &id, "--out"])
+        .arg(disk.path().join("x.zip"))
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let e = stderr(&o);
+    assert!(
+        e.contains("error[disk_full]") || e.contains("No space left"),
+        "{e}"
+    );
+    assert!(disk.files().is_empty(), "left behind: {:?}", disk.files());
+}
