@@ -263,6 +263,74 @@ fn wait_stops_when_a_node_ends_failed_and_names_it() {
     );
 }
 
+fn admin(emu: &EmulatorProcess, path: &str, body: &str) -> serde_json::Value {
+    let o = Command::new("curl")
+        .args(["-s", "-X", "POST"])
+        .arg(format!("{}{path}", emu.url()))
+        .args(["-H", &format!("x-admin-token: {}", emu.admin_token())])
+        .args(["-H", "content-type: application/json", "-d", body])
+        .output()
+        .unwrap();
+    serde_json::from_slice(&o.stdout).unwrap_or(serde_json::Value::Null)
+}
+
+#[test]
+fn kill_9_mid_download_leaves_no_file_under_the_final_name() {
+    let emu = EmulatorProcess::spawn(&["--processing-ms", "0"]);
+    let tmp = tempfile::tempdir().unwrap();
+    let home = tmp.path().join("home");
+    add_context(&home, &emu);
+    let (dep, _) = emu.deployment(0);
+    let seeded = admin(
+        &emu,
+        "/_admin/seed",
+        &format!(r#"{{"deployment_id": "{dep}", "archive_bytes": 2000000}}"#),
+    );
+    let id = seeded["id_str"].as_str().unwrap().to_owned();
+    // A slow link: the 2 MB take about 8 s, so the kill lands mid-transfer.
+    admin(
+        &emu,
+        "/_admin/faults",
+        r#"{"count": 1, "kind": "throttle", "bytes_per_sec": 250000, "path_prefix": "/_storage"}"#,
+    );
+    let dest = tmp.path().join("node.zip");
+    let mut child = with_key(&home, emu.read_key())
+        .args(["snapshots", "download", "--snapshot", &id, "--out"])
+        .arg(&dest)
+        .spawn()
+        .unwrap();
+    let partial = tmp.path().join("node.zip.partial");
+    let start = std::time::Instant::now();
+    while !(partial.exists()
+        && std::fs::metadata(&partial)
+            .map(|m| m.len() > 0)
+            .unwrap_or(false))
+    {
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(10),
+            "the download never started"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    assert!(!dest.exists(), "a half-written file took the final name");
+    // Nothing is lost: the next download replaces the partial file and completes.
+    ok(with_key(&home, emu.read_key())
+        .args(["snapshots", "download", "--snapshot", &id, "--out"])
+        .arg(&dest)
+        .output()
+        .unwrap());
+    let o = Command::new("unzip")
+        .arg("-tq")
+        .arg(&dest)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stdout(&o));
+    assert!(!partial.exists());
+}
+
 #[test]
 fn no_context_and_bad_context_input_are_clear() {
     let tmp = tempfile::tempdir().unwrap();

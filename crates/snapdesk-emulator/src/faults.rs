@@ -42,6 +42,8 @@ pub enum FaultKind {
     /// Not a request fault: the next `count` node archives fail to generate, so those items
     /// end with status `failed` (and `completed_at` set).
     NodeFailure,
+    /// The body is sent at `bytes_per_sec` (default 256 KiB/s): a slow link.
+    Throttle,
 }
 
 /// The body of `POST /_admin/faults`.
@@ -56,6 +58,8 @@ pub struct FaultSpec {
     pub retry_after: Option<u64>,
     #[serde(default)]
     pub delay_ms: Option<u64>,
+    #[serde(default)]
+    pub bytes_per_sec: Option<u64>,
     #[serde(default)]
     pub path_prefix: Option<String>,
     #[serde(default)]
@@ -158,6 +162,18 @@ pub(crate) async fn faults_mw(State(app): State<App>, mut req: Request, next: Ne
         FaultKind::Truncate => {
             let resp = next.run(req).await;
             truncate(resp).await
+        }
+        FaultKind::Throttle => {
+            let rate = spec.bytes_per_sec.unwrap_or(256 * 1024).max(1);
+            let (parts, body) = next.run(req).await.into_parts();
+            let stream = body.into_data_stream().then(move |chunk| async move {
+                if let Ok(c) = &chunk {
+                    let secs = c.len() as f64 / rate as f64;
+                    tokio::time::sleep(Duration::from_secs_f64(secs)).await;
+                }
+                chunk
+            });
+            Response::from_parts(parts, Body::from_stream(stream))
         }
         FaultKind::MalformedJson => {
             let body = r#"{"items": [{"id": 612000000000000001, "tenant_id": 61538045612"#;
