@@ -56,7 +56,18 @@ pub struct EmulatorProcess {
 
 impl EmulatorProcess {
     pub fn spawn(args: &[&str]) -> Self {
-        let mut child = Command::new(workspace::debug_bin("snapdesk"))
+        Self::spawn_cmd(Command::new(workspace::debug_bin("snapdesk")), args)
+    }
+
+    /// With an explicit `--data-dir` (state kept under it).
+    pub fn spawn_with_home(home: &std::path::Path, args: &[&str]) -> Self {
+        let mut cmd = Command::new(workspace::debug_bin("snapdesk"));
+        cmd.arg("--data-dir").arg(home);
+        Self::spawn_cmd(cmd, args)
+    }
+
+    fn spawn_cmd(mut cmd: Command, args: &[&str]) -> Self {
+        let mut child = cmd
             .arg("emulator")
             .args(args)
             .env_remove("SNAPDESK_HOME")

@@ -447,3 +447,38 @@ fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
     }
     out
 }
+
+#[test]
+fn the_emulator_keeps_its_state_under_an_explicit_data_dir_across_restarts() {
+    let tmp = tempfile::tempdir().unwrap();
+    let home = tmp.path().join("home");
+    let first = EmulatorProcess::spawn_with_home(&home, &["--processing-ms", "0"]);
+    let key = first.manage_key().to_owned();
+    add_context(&home, &first);
+    ok(with_key(&home, &key)
+        .args(["snapshots", "create", "--wait"])
+        .output()
+        .unwrap());
+    drop(first);
+    assert!(home.join("data/emulator/state.json").is_file());
+    // Same keys and the same snapshots after a restart on the same directory.
+    let second = EmulatorProcess::spawn_with_home(&home, &["--processing-ms", "0"]);
+    assert_eq!(second.manage_key(), key);
+    let ctx_url = second.url().to_owned();
+    ok(snapdesk(&home)
+        .args(["context", "add", "emu", "--url", &ctx_url, "--keep-key"])
+        .output()
+        .unwrap());
+    let out = ok(with_key(&home, &key)
+        .args([
+            "--json",
+            "snapshots",
+            "--deployment",
+            &second.deployment(0).0,
+            "list",
+        ])
+        .output()
+        .unwrap());
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["items"].as_array().unwrap().len(), 3, "{v}");
+}

@@ -97,8 +97,15 @@ fn run(cli: Cli, out: &Output) -> snapdesk_core::Result<()> {
         Command::Collect(args) => collect::run(args, out),
         Command::Context(cmd) => remote::context(cmd, &paths, out),
         Command::Snapshots { target, command } => remote::snapshots(command, target, &paths, out),
-        Command::Emulator(args) => snapdesk_emulator::main_entry(args)
-            .map_err(|e| snapdesk_core::Error::internal(format!("the emulator stopped: {e:#}"))),
+        Command::Emulator(mut args) => {
+            // State in memory, or on disk when asked: `--state-dir`, or an explicit
+            // `--data-dir`, under which it goes to `data/emulator/` (its demo keys included).
+            if args.data_dir.is_none() && cli.data_dir.is_some() {
+                args.data_dir = Some(paths.data_dir.join("emulator"));
+            }
+            snapdesk_emulator::main_entry(args)
+                .map_err(|e| snapdesk_core::Error::internal(format!("the emulator stopped: {e:#}")))
+        }
         Command::Info => {
             let info = AppInfo::new(paths, overridden);
             out.print(&info, |info| {

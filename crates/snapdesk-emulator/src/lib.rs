@@ -245,7 +245,7 @@ pub struct EmulatorArgs {
     #[arg(long = "read-key", env = "SNAPDESK_EMULATOR_READ_KEY")]
     pub read_key: Option<String>,
     /// Directory for state.json and archives/ (a temporary directory when not given).
-    #[arg(long = "state-dir")]
+    #[arg(long = "state-dir", id = "state_dir", value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
     /// Token for the /_admin/ routes (random when not given).
     #[arg(long = "admin-token", env = "SNAPDESK_EMULATOR_ADMIN_TOKEN")]
