@@ -68,6 +68,34 @@ fn collect_on_a_full_disk_says_so_and_leaves_nothing() {
 
 #[cfg(target_os = "linux")]
 #[test]
+fn bundling_iggy_data_onto_a_full_disk_says_so_and_leaves_nothing() {
+    let Some(disk) = TinyDisk::mount() else {
+        return;
+    };
+    let src = tempfile::tempdir().unwrap();
+    let part = src.path().join("streams/0/topics/0/partitions/0");
+    std::fs::create_dir_all(&part).unwrap();
+    // 1 MiB of incompressible-ish data: more than the disk holds.
+    let data: Vec<u8> = (0..1_048_576u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
+    std::fs::write(part.join("00000000000000000000.log"), data).unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let o = snapdesk(home.path())
+        .args(["collect", "--iggy-data"])
+        .arg(src.path())
+        .arg("--out")
+        .arg(disk.path())
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let e = stderr(&o);
+    assert!(e.starts_with("error[disk_full]"), "{e}");
+    assert!(disk.files().is_empty(), "left behind: {:?}", disk.files());
+}
+
+#[cfg(target_os = "linux")]
+#[test]
 fn a_download_onto_a_full_disk_says_so_and_leaves_nothing() {
     let Some(disk) = TinyDisk::mount() else {
         return;

@@ -106,6 +106,24 @@ fn io_err<'a>(action: &'static str, path: &'a Path) -> impl FnOnce(io::Error) ->
     }
 }
 
+impl From<BundleError> for snapdesk_core::Error {
+    fn from(e: BundleError) -> Self {
+        use snapdesk_core::{Error, ErrorCode};
+        match &e {
+            BundleError::Io { source, .. } if source.kind() == io::ErrorKind::StorageFull => {
+                Error::new(ErrorCode::DiskFull, e.to_string())
+                    .with_hint("free some disk space and try again; nothing partial was kept")
+            }
+            BundleError::Zip { reason, .. } if reason.contains("No space left") => {
+                Error::new(ErrorCode::DiskFull, e.to_string())
+                    .with_hint("free some disk space and try again; nothing partial was kept")
+            }
+            BundleError::DirMissing { .. } => Error::new(ErrorCode::NotFound, e.to_string()),
+            _ => Error::new(ErrorCode::Collect, e.to_string()),
+        }
+    }
+}
+
 fn zip_err(path: &Path) -> impl FnOnce(zip::result::ZipError) -> BundleError + '_ {
     move |e| match e {
         zip::result::ZipError::Io(source) => BundleError::Io {
@@ -601,7 +619,10 @@ pub fn bundle_data_dir(
         path: partial.clone(),
         armed: true,
     };
-    let mut zip = ZipWriter::new(BufWriter::with_capacity(1024 * 1024, file));
+    // Gives up quietly after a write error (a full disk): the guard removes the partial file.
+    let (writer, _abandon) =
+        snapdesk_report::archive::Abandonable::new(BufWriter::with_capacity(1024 * 1024, file));
+    let mut zip = ZipWriter::new(writer);
 
     for d in &walked.dirs {
         let o = SimpleFileOptions::default().unix_permissions(0o755);
@@ -658,7 +679,7 @@ pub fn bundle_data_dir(
         progress(done, planned);
     }
 
-    let writer = zip.finish().map_err(zip_err(&partial))?;
+    let writer = zip.finish().map_err(zip_err(&partial))?.into_inner();
     let file = writer.into_inner().map_err(|e| BundleError::Io {
         action: "write",
         path: partial.clone(),

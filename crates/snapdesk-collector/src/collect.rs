@@ -235,7 +235,7 @@ pub fn collect(
                 bundle::bundle_data_dir(&dir, tmp.path(), &bopts, &mut counts, &mut |d, t| {
                     progress(&Progress::Bundle { done: d, total: t })
                 })
-                .map_err(|e| Error::new(ErrorCode::Collect, e.to_string()))?;
+                .map_err(Error::from)?;
             bundle_info = Some(info);
             bundle_file = Some(tmp);
         }
