@@ -97,6 +97,24 @@ impl EmulatorProcess {
     pub fn admin_token(&self) -> &str {
         self.startup["admin_token"].as_str().unwrap_or_default()
     }
+    /// POSTs a JSON body to an admin route (faults, clock, seed) with the admin token;
+    /// returns the answer's JSON (null when it has no body).
+    pub fn admin(&self, path: &str, body: &str) -> Value {
+        let o = Command::new("curl")
+            .args(["-s", "-f", "-X", "POST"])
+            .arg(format!("{}{path}", self.url()))
+            .args(["-H", &format!("x-admin-token: {}", self.admin_token())])
+            .args(["-H", "content-type: application/json", "-d", body])
+            .output()
+            .expect("curl runs");
+        assert!(
+            o.status.success(),
+            "admin {path} refused: {}",
+            String::from_utf8_lossy(&o.stdout)
+        );
+        serde_json::from_slice(&o.stdout).unwrap_or(Value::Null)
+    }
+
     pub fn deployment(&self, i: usize) -> (String, String) {
         let d = &self.startup["deployments"][i];
         (

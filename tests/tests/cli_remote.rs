@@ -233,19 +233,7 @@ fn wait_stops_when_a_node_ends_failed_and_names_it() {
     let home = tmp.path().join("home");
     add_context(&home, &emu);
     // The next node archive fails to generate: that item ends "failed", completed_at set.
-    let o = Command::new("curl")
-        .args(["-s", "-o", "/dev/null", "-w", "%{http_code}", "-X", "POST"])
-        .arg(format!("{}/_admin/faults", emu.url()))
-        .args(["-H", &format!("x-admin-token: {}", emu.admin_token())])
-        .args(["-H", "content-type: application/json"])
-        .args(["-d", r#"{"count": 1, "kind": "node_failure"}"#])
-        .output()
-        .unwrap();
-    assert!(
-        stdout(&o).starts_with('2'),
-        "fault not accepted: {}",
-        stdout(&o)
-    );
+    emu.admin("/_admin/faults", r#"{"count": 1, "kind": "node_failure"}"#);
     let start = std::time::Instant::now();
     let o = with_key(&home, emu.manage_key())
         .args(["snapshots", "create", "--wait", "--timeout", "60"])
@@ -263,17 +251,6 @@ fn wait_stops_when_a_node_ends_failed_and_names_it() {
     );
 }
 
-fn admin(emu: &EmulatorProcess, path: &str, body: &str) -> serde_json::Value {
-    let o = Command::new("curl")
-        .args(["-s", "-X", "POST"])
-        .arg(format!("{}{path}", emu.url()))
-        .args(["-H", &format!("x-admin-token: {}", emu.admin_token())])
-        .args(["-H", "content-type: application/json", "-d", body])
-        .output()
-        .unwrap();
-    serde_json::from_slice(&o.stdout).unwrap_or(serde_json::Value::Null)
-}
-
 #[test]
 fn kill_9_mid_download_leaves_no_file_under_the_final_name() {
     let emu = EmulatorProcess::spawn(&["--processing-ms", "0"]);
@@ -281,15 +258,13 @@ fn kill_9_mid_download_leaves_no_file_under_the_final_name() {
     let home = tmp.path().join("home");
     add_context(&home, &emu);
     let (dep, _) = emu.deployment(0);
-    let seeded = admin(
-        &emu,
+    let seeded = emu.admin(
         "/_admin/seed",
         &format!(r#"{{"deployment_id": "{dep}", "archive_bytes": 2000000}}"#),
     );
     let id = seeded["id_str"].as_str().unwrap().to_owned();
     // A slow link: the 2 MB take about 8 s, so the kill lands mid-transfer.
-    admin(
-        &emu,
+    emu.admin(
         "/_admin/faults",
         r#"{"count": 1, "kind": "throttle", "bytes_per_sec": 250000, "path_prefix": "/_storage"}"#,
     );

@@ -102,18 +102,10 @@ fn a_download_onto_a_full_disk_says_so_and_leaves_nothing() {
     };
     let emu = EmulatorProcess::spawn(&["--processing-ms", "0"]);
     let (dep, name) = emu.deployment(0);
-    let seed = Command::new("curl")
-        .args(["-s", "-X", "POST"])
-        .arg(format!("{}/_admin/seed", emu.url()))
-        .args(["-H", &format!("x-admin-token: {}", emu.admin_token())])
-        .args(["-H", "content-type: application/json"])
-        .args([
-            "-d",
-            &format!(r#"{{"deployment_id": "{dep}", "archive_bytes": 400000}}"#),
-        ])
-        .output()
-        .unwrap();
-    let v: serde_json::Value = serde_json::from_slice(&seed.stdout).unwrap();
+    let v = emu.admin(
+        "/_admin/seed",
+        &format!(r#"{{"deployment_id": "{dep}", "archive_bytes": 400000}}"#),
+    );
     let id = v["id_str"].as_str().unwrap().to_owned();
     let home = tempfile::tempdir().unwrap();
     let o = snapdesk(home.path())

@@ -6,6 +6,7 @@ use std::time::Duration;
 use snapdesk_report::Status;
 
 use super::{rules, CheckDef, Ctx, Outcome};
+use crate::iggy::IggyProcess;
 use crate::sys::{self, CmdOutput};
 
 pub fn checks() -> Vec<CheckDef> {
@@ -153,16 +154,23 @@ fn no_process() -> Outcome {
     Outcome::skipped("no iggy-server process found")
 }
 
-fn open_files(ctx: &Ctx) -> Outcome {
+/// The Iggy process and its `/proc/<pid>/limits` (path and text), or why a limits check
+/// cannot run here.
+fn process_limits(ctx: &Ctx) -> Result<(&IggyProcess, String, String), Outcome> {
     if !cfg!(target_os = "linux") {
-        return Outcome::unsupported_os();
+        return Err(Outcome::unsupported_os());
     }
-    let Some(p) = &ctx.iggy.process else {
-        return no_process();
-    };
+    let p = ctx.iggy.process.as_ref().ok_or_else(no_process)?;
     let limits_path = format!("/proc/{}/limits", p.pid);
-    let Ok(limits) = sys::read(&limits_path) else {
-        return Outcome::skipped(format!("cannot read {limits_path}"));
+    let limits = sys::read(&limits_path)
+        .map_err(|_| Outcome::skipped(format!("cannot read {limits_path}")))?;
+    Ok((p, limits_path, limits))
+}
+
+fn open_files(ctx: &Ctx) -> Outcome {
+    let (p, limits_path, limits) = match process_limits(ctx) {
+        Ok(v) => v,
+        Err(o) => return o,
     };
     let fd_dir = format!("/proc/{}/fd", p.pid);
     let count = match std::fs::read_dir(&fd_dir) {
@@ -221,15 +229,9 @@ fn uses_io_uring(pid: u32) -> Option<bool> {
 }
 
 fn memlock(ctx: &Ctx) -> Outcome {
-    if !cfg!(target_os = "linux") {
-        return Outcome::unsupported_os();
-    }
-    let Some(p) = &ctx.iggy.process else {
-        return no_process();
-    };
-    let limits_path = format!("/proc/{}/limits", p.pid);
-    let Ok(limits) = sys::read(&limits_path) else {
-        return Outcome::skipped(format!("cannot read {limits_path}"));
+    let (p, limits_path, limits) = match process_limits(ctx) {
+        Ok(v) => v,
+        Err(o) => return o,
     };
     let Some(limit) = parse_limit(&limits, "Max locked memory") else {
         return Outcome::skipped(format!("no 'Max locked memory' line in {limits_path}"));
