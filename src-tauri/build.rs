@@ -1,7 +1,7 @@
 // The app manifest makes Tauri check every app command against the capabilities. Without it a
 // page from a custom scheme (a report) could call app commands unchecked; see
 // PLATFORM-NOTES.md. Keep this list equal to `commands::COMMANDS` (a test checks it).
-const COMMANDS: &[&str] = &["app_info", "open_archive", "close_archive"];
+const COMMANDS: &[&str] = &["app_info", "open_archive", "cancel_open", "close_archive"];
 
 fn main() {
     tauri_build::try_build(

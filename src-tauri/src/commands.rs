@@ -1,18 +1,61 @@
 //! Tauri commands: one-line adapters over core functions. Errors cross IPC as
 //! `snapdesk_core::Error` (`{code, message, hint, details}`), never as bare strings.
 
-use snapdesk_core::{AppInfo, Error};
+use snapdesk_core::{AppInfo, Error, ErrorCode};
 use snapdesk_report::view::OpenedReport;
 use tauri::State;
 
+use crate::viewer::APP_ORIGIN;
 use crate::AppState;
 
 /// Every command name; `build.rs` generates an `allow-*` permission for each.
-pub const COMMANDS: &[&str] = &["app_info", "open_archive", "close_archive"];
+pub const COMMANDS: &[&str] = &["app_info", "open_archive", "cancel_open", "close_archive"];
 
+/// The app's commands, behind a check of who calls. The ACL already limits commands to the
+/// main window at a local origin, but a report page is local too (its scheme is the app's):
+/// were one ever the main window's top-level page, it would pass the ACL. So a call is
+/// served only while the calling webview shows the app itself, and, when the request names
+/// its origin (the `ipc:` scheme does), only from the app's origin.
 pub fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + Send + Sync + 'static
 {
-    tauri::generate_handler![app_info, open_archive, close_archive]
+    let inner: Box<dyn Fn(tauri::ipc::Invoke<R>) -> bool + Send + Sync> =
+        Box::new(tauri::generate_handler![
+            app_info,
+            open_archive,
+            cancel_open,
+            close_archive
+        ]);
+    move |invoke: tauri::ipc::Invoke<R>| {
+        if !from_the_app(&invoke) {
+            tracing::warn!(
+                cmd = invoke.message.command(),
+                "IPC refused: not from the app"
+            );
+            invoke.resolver.reject(Error::new(
+                ErrorCode::Forbidden,
+                "only the app's own page may call Snapdesk",
+            ));
+            return true;
+        }
+        inner(invoke)
+    }
+}
+
+fn from_the_app<R: tauri::Runtime>(invoke: &tauri::ipc::Invoke<R>) -> bool {
+    let page_ok = invoke
+        .message
+        .webview()
+        .url()
+        .is_ok_and(|url| APP_ORIGIN.contains(&url));
+    let origin_ok = match invoke.message.headers().get("origin") {
+        None => true,
+        Some(v) => v
+            .to_str()
+            .ok()
+            .and_then(|o| o.parse::<tauri::Url>().ok())
+            .is_some_and(|url| APP_ORIGIN.contains(&url)),
+    };
+    page_ok && origin_ok
 }
 
 #[tauri::command]
@@ -21,12 +64,23 @@ pub fn app_info(state: State<'_, AppState>) -> Result<AppInfo, Error> {
 }
 
 /// Opens a snapshot ZIP from disk for the sandboxed viewer; returns its summary and URL.
+/// `request` names the open so that `cancel_open` can stop it.
 #[tauri::command]
-pub async fn open_archive(state: State<'_, AppState>, path: String) -> Result<OpenedReport, Error> {
+pub async fn open_archive(
+    state: State<'_, AppState>,
+    path: String,
+    request: Option<String>,
+) -> Result<OpenedReport, Error> {
     let viewer = state.viewer.clone();
-    tauri::async_runtime::spawn_blocking(move || viewer.open(path.into()))
+    tauri::async_runtime::spawn_blocking(move || viewer.open(path.into(), request))
         .await
         .map_err(|e| Error::internal(format!("opening the archive failed: {e}")))?
+}
+
+/// Stops an open in progress.
+#[tauri::command]
+pub fn cancel_open(state: State<'_, AppState>, request: String) -> Result<(), Error> {
+    state.viewer.cancel_open(&request)
 }
 
 /// Forgets an opened archive (its frame can no longer load it).
@@ -57,7 +111,18 @@ mod tests {
         url: &str,
         cmd: &str,
     ) -> Result<serde_json::Value, serde_json::Value> {
-        let webview = tauri::WebviewWindowBuilder::new(app, label, Default::default())
+        invoke_on_page(app, label, tauri::WebviewUrl::default(), url, cmd)
+    }
+
+    /// Invokes `cmd` from a webview showing `page`, with `url` as the request's origin.
+    fn invoke_on_page(
+        app: &tauri::App<MockRuntime>,
+        label: &str,
+        page: tauri::WebviewUrl,
+        url: &str,
+        cmd: &str,
+    ) -> Result<serde_json::Value, serde_json::Value> {
+        let webview = tauri::WebviewWindowBuilder::new(app, label, page)
             .build()
             .expect("mock window");
         tauri::test::get_ipc_response(
@@ -105,6 +170,46 @@ mod tests {
         let tmp = tempfile::tempdir().expect("tempdir");
         let app = build(tmp.path());
         assert!(invoke(&app, "main", "https://example.com", "app_info").is_err());
+    }
+
+    #[test]
+    fn a_report_as_the_main_windows_page_cannot_call_app_commands() {
+        // A report page is on a local scheme, so the ACL alone would let it through; the
+        // handler refuses any call while the webview shows something else than the app.
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let app = build(tmp.path());
+        let report = format!(
+            "{}/0123456789abcdef0123456789abcdef/",
+            crate::viewer::origin()
+        );
+        let page = tauri::WebviewUrl::CustomProtocol(report.parse().expect("url"));
+        let err = invoke_on_page(&app, "main", page, &report, "app_info").unwrap_err();
+        assert_eq!(err["code"], "forbidden", "{err}");
+    }
+
+    #[test]
+    fn a_call_naming_another_origin_is_refused_by_the_handler() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let app = build(tmp.path());
+        let webview = tauri::WebviewWindowBuilder::new(&app, "main", Default::default())
+            .build()
+            .expect("mock window");
+        let mut headers = tauri::http::HeaderMap::new();
+        headers.insert("origin", "null".parse().expect("header"));
+        let err = tauri::test::get_ipc_response(
+            &webview,
+            InvokeRequest {
+                cmd: "app_info".into(),
+                callback: CallbackFn(0),
+                error: CallbackFn(1),
+                url: "tauri://localhost".parse().expect("url"),
+                body: InvokeBody::default(),
+                headers,
+                invoke_key: INVOKE_KEY.to_string(),
+            },
+        )
+        .unwrap_err();
+        assert_eq!(err["code"], "forbidden", "{err}");
     }
 
     #[test]

@@ -46,17 +46,13 @@ pub fn setup<R: tauri::Runtime>(builder: tauri::Builder<R>, state: AppState) -> 
     builder
         .manage(state)
         .invoke_handler(commands::handler())
-        // Report pages, served to the sandboxed frame off the main thread.
-        .register_asynchronous_uri_scheme_protocol(
-            viewer::SCHEME,
-            move |_ctx, request, responder| {
-                let viewer = viewer.clone();
-                let path = request.uri().path().to_owned();
-                std::thread::spawn(move || responder.respond(viewer.respond(&path)));
-            },
-        )
-        // A second layer behind the CSPs: no webview or frame navigates off the app and its
-        // report pages.
+        // Report pages, answered inline from bytes prepared at open (see viewer.rs for why
+        // no request may cost more than a copy).
+        .register_uri_scheme_protocol(viewer::SCHEME, move |_ctx, request| {
+            viewer.respond(request.uri())
+        })
+        // A second layer behind the CSPs: no webview or frame navigates off this platform's
+        // app and report origins.
         .plugin(
             tauri::plugin::Builder::<R>::new("navigation-guard")
                 .on_navigation(|_webview, url| {
@@ -72,6 +68,35 @@ pub fn setup<R: tauri::Runtime>(builder: tauri::Builder<R>, state: AppState) -> 
                 })
                 .build(),
         )
+}
+
+/// The main window, built here rather than in `tauri.conf.json` so that WebKit keeps its
+/// caches, storage and HSTS state inside our data directory instead of `~/.local/share` and
+/// `~/.cache`, and so that its top-level page can never be anything but the app.
+fn main_window<R: tauri::Runtime>(
+    app: &tauri::App<R>,
+    webview_dir: PathBuf,
+) -> tauri::Result<tauri::WebviewWindow<R>> {
+    tauri::WebviewWindowBuilder::new(app, "main", tauri::WebviewUrl::App("index.html".into()))
+        .title(snapdesk_core::PRODUCT_NAME)
+        .inner_size(1280.0, 800.0)
+        .min_inner_size(900.0, 600.0)
+        .resizable(true)
+        .center()
+        .data_directory(webview_dir)
+        // The report frame may load report pages; the main window's own page may only ever
+        // be the app. A report at the top level would count as a local origin.
+        .on_page_load(|window, payload| {
+            let url = payload.url();
+            if !viewer::APP_ORIGIN.contains(url) {
+                tracing::warn!(scheme = url.scheme(), "top-level page refused");
+                let home = format!("{}/index.html", viewer::APP_ORIGIN.url());
+                if let Ok(home) = home.parse() {
+                    let _ = window.navigate(home);
+                }
+            }
+        })
+        .build()
 }
 
 pub fn run() {
@@ -92,7 +117,12 @@ pub fn run() {
         paths.data_dir.display()
     );
 
+    let webview_dir = paths.data_dir.join("webview");
     let result = setup(tauri::Builder::default(), AppState::new(paths, overridden))
+        .setup(move |app| {
+            main_window(app, webview_dir)?;
+            Ok(())
+        })
         .run(tauri::generate_context!());
     if let Err(e) = result {
         tracing::error!("the app stopped with an error: {e}");

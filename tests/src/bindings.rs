@@ -34,6 +34,8 @@ pub fn generate() -> Vec<(String, String)> {
         one::<snapdesk_core::AppPaths>(&cfg),
         one::<snapdesk_core::AppInfo>(&cfg),
         one::<snapdesk_report::archive::ArchiveKind>(&cfg),
+        one::<snapdesk_report::archive::Integrity>(&cfg),
+        one::<snapdesk_report::archive::IntegrityState>(&cfg),
         one::<snapdesk_report::StatusCounts>(&cfg),
         one::<snapdesk_report::view::ArchiveSummary>(&cfg),
         one::<snapdesk_report::view::OpenedReport>(&cfg),

@@ -108,6 +108,100 @@ impl Drop for Xvfb {
     }
 }
 
+/// Measures the memory of one running app: see [`MemoryProbe::bytes`].
+#[derive(Debug, Clone)]
+pub struct MemoryProbe {
+    needle: String,
+}
+
+impl MemoryProbe {
+    /// Memory of the app and every process it started (WebKit's web and network processes),
+    /// as the sum of their proportional set sizes (shared libraries counted once overall).
+    pub fn bytes(&self) -> Result<u64> {
+        Ok(self.tree()?.iter().map(|pid| pss_bytes(*pid)).sum())
+    }
+
+    /// Ends the app and its processes at once (a runaway under test).
+    pub fn kill(&self) {
+        for pid in self.tree().unwrap_or_default() {
+            let _ = Command::new("kill")
+                .args(["-KILL", &pid.to_string()])
+                .status();
+        }
+    }
+
+    /// The app's pid and its descendants'.
+    fn tree(&self) -> Result<Vec<u32>> {
+        let procs = processes()?;
+        let needle = &self.needle;
+        let root = procs
+            .iter()
+            .find(|p| p.cmdline.contains("--data-dir") && p.cmdline.contains(needle.as_str()))
+            .map(|p| p.pid)
+            .ok_or_else(|| anyhow!("the app process is not running"))?;
+        let mut tree = vec![root];
+        let mut i = 0;
+        while i < tree.len() {
+            let parent = tree[i];
+            tree.extend(procs.iter().filter(|p| p.ppid == parent).map(|p| p.pid));
+            i += 1;
+        }
+        Ok(tree)
+    }
+}
+
+struct Proc {
+    pid: u32,
+    ppid: u32,
+    cmdline: String,
+}
+
+fn processes() -> Result<Vec<Proc>> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir("/proc")? {
+        let entry = entry?;
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|n| n.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
+            continue;
+        };
+        // The command name in parentheses may hold spaces; fields resume after the last `)`.
+        let ppid = stat
+            .rsplit_once(')')
+            .and_then(|(_, rest)| rest.split_whitespace().nth(1))
+            .and_then(|p| p.parse().ok())
+            .unwrap_or(0);
+        let cmdline = std::fs::read(entry.path().join("cmdline"))
+            .map(|b| String::from_utf8_lossy(&b).replace('\0', " "))
+            .unwrap_or_default();
+        out.push(Proc { pid, ppid, cmdline });
+    }
+    Ok(out)
+}
+
+/// A process's proportional set size (its resident memory, shared pages divided among their
+/// users), or its resident size where `smaps_rollup` is missing; 0 once it has exited.
+fn pss_bytes(pid: u32) -> u64 {
+    let kib = |file: &str, key: &str| -> Option<u64> {
+        let text = std::fs::read_to_string(format!("/proc/{pid}/{file}")).ok()?;
+        text.lines()
+            .find(|l| l.starts_with(key))?
+            .split_whitespace()
+            .nth(1)?
+            .parse()
+            .ok()
+    };
+    kib("smaps_rollup", "Pss:")
+        .or_else(|| kib("status", "VmRSS:"))
+        .unwrap_or(0)
+        * 1024
+}
+
 /// A running app under WebDriver.
 pub struct App {
     http: reqwest::blocking::Client,
@@ -116,14 +210,35 @@ pub struct App {
     driver: Child,
     _xvfb: Xvfb,
     data_dir: tempfile::TempDir,
+    _runtime_dir: tempfile::TempDir,
     _serial: MutexGuard<'static, ()>,
+}
+
+/// How to start the app, beyond the defaults.
+#[derive(Debug, Default, Clone)]
+pub struct Launch {
+    /// `HOME` for the app (and WebKit); the test process's own by default.
+    pub home: Option<PathBuf>,
+}
+
+/// The app binary under test: `SNAPDESK_APP_BIN` (to measure another build, as
+/// `scripts/bench-viewer` does), or this workspace's debug build.
+pub fn app_bin() -> PathBuf {
+    std::env::var_os("SNAPDESK_APP_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace::debug_bin("snapdesk-app"))
 }
 
 impl App {
     /// Starts Xvfb, tauri-driver and the app with a fresh data directory.
     pub fn launch() -> Result<Self> {
+        Self::launch_with(Launch::default())
+    }
+
+    /// Starts the app as [`App::launch`] does, with `opts`.
+    pub fn launch_with(opts: Launch) -> Result<Self> {
         let serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
-        let app_bin = workspace::debug_bin("snapdesk-app");
+        let app_bin = app_bin();
         if !app_bin.exists() {
             bail!(
                 "{} is missing: run `cargo build --workspace` first",
@@ -141,7 +256,25 @@ impl App {
         let xvfb = Xvfb::start()?;
         let port = free_port()?;
         let native_port = free_port()?;
-        let driver = Command::new(&driver_bin)
+        let mut driver = Command::new(&driver_bin);
+        let runtime_dir = tempfile::Builder::new()
+            .prefix("snapdesk-e2e-run-")
+            .tempdir()?;
+        if let Some(home) = &opts.home {
+            // A desktop session as a person has it: a HOME, no XDG overrides, and a runtime
+            // directory of its own (where dconf and D-Bus keep their sockets).
+            driver.env("HOME", home);
+            for var in [
+                "XDG_CACHE_HOME",
+                "XDG_DATA_HOME",
+                "XDG_CONFIG_HOME",
+                "XDG_STATE_HOME",
+            ] {
+                driver.env_remove(var);
+            }
+            driver.env("XDG_RUNTIME_DIR", runtime_dir.path());
+        }
+        let driver = driver
             .args([
                 "--port",
                 &port.to_string(),
@@ -166,6 +299,7 @@ impl App {
             driver,
             _xvfb: xvfb,
             data_dir,
+            _runtime_dir: runtime_dir,
             _serial: serial,
         };
         app.wait_driver_ready()?;
@@ -189,6 +323,13 @@ impl App {
     /// The app's own data directory (its `--data-dir`).
     pub fn data_dir(&self) -> &Path {
         self.data_dir.path()
+    }
+
+    /// A handle that measures the app's memory from any thread.
+    pub fn memory_probe(&self) -> MemoryProbe {
+        MemoryProbe {
+            needle: self.data_dir.path().display().to_string(),
+        }
     }
 
     fn wait_driver_ready(&self) -> Result<()> {

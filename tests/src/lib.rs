@@ -4,4 +4,5 @@ pub mod bindings;
 pub mod cli;
 pub mod e2e;
 pub mod emu;
+pub mod hostile;
 pub mod workspace;

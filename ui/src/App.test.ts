@@ -235,6 +235,23 @@ describe("Library", () => {
     expect((screen.getByTestId("open-path") as HTMLInputElement).value).toBe("");
   });
 
+  it("cancels a slow open: nothing added, no error, the path kept", async () => {
+    const { backend, library } = setup({ delayMs: 10_000 });
+    await fireEvent.click(screen.getByTestId("nav-library"));
+    const input = screen.getByTestId("open-path") as HTMLInputElement;
+    await fireEvent.input(input, { target: { value: "/home/me/huge-node-1.zip" } });
+    await fireEvent.submit(input.form!);
+    const cancel = await screen.findByTestId("open-cancel");
+    expect(cancel.textContent).toContain("Cancel");
+    await fireEvent.click(cancel);
+    await screen.findByTestId("open-cancelled");
+    expect(screen.queryByTestId("open-error")).toBeNull();
+    expect(screen.queryByTestId("open-cancel")).toBeNull();
+    expect(library.snapshot().entries).toHaveLength(0);
+    expect(input.value).toBe("/home/me/huge-node-1.zip");
+    expect(backend.calls).toEqual(["openArchive", "cancelOpen"]);
+  });
+
   it("shows the AppError inline and keeps the typed path", async () => {
     await toLibrary();
     const input = screen.getByTestId("open-path") as HTMLInputElement;
@@ -264,7 +281,7 @@ describe("Library", () => {
     // Newest first.
     const [html, snap] = rows;
     expect(html.textContent).toContain("HTML report");
-    expect(html.querySelector("[data-testid=not-redacted]")?.textContent).toContain("secrets not redacted");
+    expect(html.querySelector("[data-testid=not-redacted]")?.textContent).toContain("NOT REDACTED");
     expect(html.querySelector("[data-testid=count-fail]")).toBeNull();
     expect(html.querySelector("[data-testid=count-warn]")?.textContent).toContain("1 warn");
     expect(snap.textContent).toContain("Snapdesk");

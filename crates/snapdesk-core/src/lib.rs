@@ -2,11 +2,13 @@
 //! about Tauri. The [`Error`] type is the one shape errors take when they leave Rust, whether
 //! across Tauri IPC or as `--json` output.
 
+pub mod cancel;
 pub mod error;
 pub mod logging;
 pub mod paths;
 pub mod secrets;
 
+pub use cancel::{Cancel, Stop};
 pub use error::{Error, ErrorCode, Result};
 pub use paths::AppPaths;
 

@@ -1,15 +1,22 @@
 //! What a viewer needs to show an archive, without its content: a summary for the UI (this
 //! crosses IPC) and the HTML page to serve to a sandboxed frame (this never does).
 
+use std::sync::Arc;
+
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
-use crate::archive::{self, ArchiveError, ArchiveKind, OpenedArchive, TextSection};
+use crate::archive::{self, ArchiveKind, Integrity, OpenedArchive, TextSection, Truncation};
 use crate::model::StatusCounts;
+use crate::parse::ParseLimits;
 use crate::render::escape;
 
 /// An opened archive as the UI lists it. Metadata only: the report itself is served to a
 /// sandboxed frame by the host's `report:` scheme.
+///
+/// What the archive says of itself (its manifest: names, times, redaction, counts) is a
+/// claim; what Snapdesk established (the counts of the checks it read, the integrity of the
+/// entries against the manifest) is kept apart so a viewer can label each for what it is.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct ArchiveSummary {
     pub kind: ArchiveKind,
@@ -21,11 +28,21 @@ pub struct ArchiveSummary {
     pub deployment_name: Option<String>,
     pub node_id: Option<String>,
     pub created_at: Option<String>,
-    /// `None` when the archive does not say (foreign archives).
+    /// What the manifest claims of redaction; `None` when the archive does not say.
+    /// Not verified by Snapdesk.
     pub redacted: Option<bool>,
+    /// Counted by Snapdesk from the checks it read in the report (not the manifest's totals).
     pub counts: Option<StatusCounts>,
+    /// The manifest's own totals, only when they differ from what was counted.
+    pub claimed_counts: Option<StatusCounts>,
+    /// The entries checked against the manifest's sizes and sha256 values at open.
+    pub integrity: Integrity,
     /// Titles of the text sections (Iggy's own snapshot ZIPs).
     pub sections: Vec<String>,
+    /// What a budget cut or left out while opening, in words (empty when nothing was).
+    pub notes: Vec<String>,
+    /// False when the report is too large to show and the frame gets a notice instead.
+    pub report_shown: bool,
     pub has_iggy_data: bool,
     #[ts(type = "number")]
     pub size_bytes: u64,
@@ -40,14 +57,41 @@ pub struct OpenedReport {
     pub summary: ArchiveSummary,
 }
 
+/// What a viewer serves for one archive, built once at open: the page bytes are shared by
+/// every request for them and never re-read from the archive.
+#[derive(Debug, Clone)]
+pub struct PreparedView {
+    pub summary: ArchiveSummary,
+    pub page: Arc<[u8]>,
+}
+
+fn mib(bytes: u64) -> String {
+    format!("{:.1} MiB", bytes as f64 / (1024.0 * 1024.0))
+}
+
+/// How a cut section is described, on the page and in the summary's notes.
+pub fn truncation_note(t: &Truncation) -> String {
+    let part = if t.from_end { "last" } else { "first" };
+    match t.total_bytes {
+        Some(total) => format!(
+            "showing the {part} {} of {}",
+            mib(t.shown_bytes),
+            mib(total)
+        ),
+        None => format!(
+            "showing the {part} {} (the rest was not read)",
+            mib(t.shown_bytes)
+        ),
+    }
+}
+
 impl ArchiveSummary {
-    pub fn of(o: &OpenedArchive) -> Self {
+    pub fn of(o: &OpenedArchive, limits: &ParseLimits) -> Self {
         let file_name = o
             .path
             .file_name()
             .map(|f| f.to_string_lossy().into_owned())
             .unwrap_or_default();
-        let size_bytes = std::fs::metadata(&o.path).map(|m| m.len()).unwrap_or(0);
         let report = o.parsed.as_ref().and_then(|p| p.report.as_ref());
         let title = report
             .map(|r| r.title.clone())
@@ -56,11 +100,37 @@ impl ArchiveSummary {
                 ArchiveKind::IggySnapshot => format!("Iggy snapshot {file_name}"),
                 _ => file_name.clone(),
             });
-        let counts = match (&o.manifest, &o.parsed) {
-            (Some(m), _) => Some(m.checks.clone()),
-            (None, Some(p)) if !p.checks.is_empty() => Some(StatusCounts::of(&p.checks)),
-            _ => None,
-        };
+        let counts = o
+            .parsed
+            .as_ref()
+            .filter(|p| !p.checks.is_empty() || p.report.is_some())
+            .map(|p| StatusCounts::of(&p.checks));
+        let claimed_counts = o
+            .manifest
+            .as_ref()
+            .map(|m| m.checks.clone())
+            .filter(|claimed| Some(claimed) != counts.as_ref());
+        let mut notes: Vec<String> = o
+            .parsed
+            .as_ref()
+            .map(|p| p.notes.clone())
+            .unwrap_or_default();
+        let report_shown = !too_large(o, limits);
+        for s in &o.sections {
+            if let Some(t) = &s.truncated {
+                notes.push(format!("{}: {}.", s.title, truncation_note(t)));
+            }
+            if let Some(why) = &s.left_out {
+                notes.push(format!("{}: {why}.", s.title));
+            }
+        }
+        if o.sections_left_out > 0 {
+            notes.push(format!(
+                "{} more text files were not shown (at most {} sections are).",
+                o.sections_left_out,
+                o.sections.len()
+            ));
+        }
         Self {
             kind: o.kind,
             file_name,
@@ -73,35 +143,79 @@ impl ArchiveSummary {
             created_at: o.manifest.as_ref().map(|m| m.created_at.to_rfc3339()),
             redacted: o.manifest.as_ref().map(|m| m.redaction.redacted),
             counts,
+            claimed_counts,
+            integrity: o.integrity.clone(),
             sections: o.sections.iter().map(|s| s.title.clone()).collect(),
+            notes,
+            report_shown,
             has_iggy_data: o.entries.iter().any(|e| e.name == archive::IGGY_DATA_ENTRY),
-            size_bytes,
+            size_bytes: o.size_bytes,
         }
     }
 }
 
-/// The page a viewer serves for an archive: its HTML report, or, for an archive of text
-/// sections, a plain page that shows them. Bounded by [`archive::MAX_TEXT_ENTRY`].
-pub fn page(o: &OpenedArchive) -> Result<Vec<u8>, ArchiveError> {
-    match &o.html_entry {
-        Some(entry) => archive::read_entry(&o.path, entry, archive::MAX_TEXT_ENTRY),
-        None => Ok(sections_page(&o.path.display().to_string(), &o.sections).into_bytes()),
-    }
+/// A report with more elements than the caps is neither parsed nor shown: building its
+/// document is what costs the memory, in the app and in WebKit alike.
+fn too_large(o: &OpenedArchive, limits: &ParseLimits) -> bool {
+    o.parsed
+        .as_ref()
+        .is_some_and(|p| p.elements > limits.max_elements)
 }
 
-/// A self-contained page of text sections, with a table of contents.
-pub fn sections_page(title: &str, sections: &[TextSection]) -> String {
-    let mut out = String::with_capacity(sections.iter().map(|s| s.text.len() + 200).sum());
-    out.push_str("<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>");
-    escape(title, &mut out);
-    out.push_str(
-        "</title><style>body{margin:0;font:13px/1.45 system-ui,sans-serif;background:#fbfbfc;color:#1b1d22}\
+/// Builds what a viewer serves, once: the report as read at open (shared, not copied), a
+/// notice instead of a report too large to show, or the page of text sections.
+pub fn prepare(o: &OpenedArchive, limits: &ParseLimits) -> PreparedView {
+    let summary = ArchiveSummary::of(o, limits);
+    let page: Arc<[u8]> = match &o.html {
+        Some(_) if !summary.report_shown => notice_page(
+            &summary.title,
+            &format!(
+                "This report has {} elements, more than the {} Snapdesk shows safely, so it is not displayed.",
+                o.parsed.as_ref().map(|p| p.elements).unwrap_or_default(),
+                limits.max_elements
+            ),
+        )
+        .into_bytes()
+        .into(),
+        Some(html) => html.clone(),
+        None => sections_page(&o.path.display().to_string(), &o.sections, o.sections_left_out)
+            .into_bytes()
+            .into(),
+    };
+    PreparedView { summary, page }
+}
+
+const PAGE_STYLE: &str = "body{margin:0;font:13px/1.45 system-ui,sans-serif;background:#fbfbfc;color:#1b1d22}\
 @media (prefers-color-scheme:dark){body{background:#14161a;color:#e6e8ec}pre{background:#22262d!important}}\
 header{padding:14px 20px;border-bottom:1px solid #8884}h1{font-size:16px;margin:0}nav{padding:8px 20px}\
 nav a{margin-right:14px;color:inherit}section{padding:0 20px}h2{font-size:14px;margin:16px 0 6px}\
 pre{background:#f3f4f7;padding:10px;border-radius:4px;overflow:auto;font:12px/1.4 ui-monospace,monospace;white-space:pre-wrap}\
-</style></head><body><header><h1>",
-    );
+.note{margin:6px 0;padding:6px 10px;border-left:3px solid #c08a00;background:#c08a0014}";
+
+/// A plain page that says why nothing else is shown.
+pub fn notice_page(title: &str, text: &str) -> String {
+    let mut out =
+        String::from("<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>");
+    escape(title, &mut out);
+    out.push_str("</title><style>");
+    out.push_str(PAGE_STYLE);
+    out.push_str("</style></head><body><header><h1>");
+    escape(title, &mut out);
+    out.push_str("</h1></header><section><p class=\"note\" role=\"note\">");
+    escape(text, &mut out);
+    out.push_str("</p></section></body></html>\n");
+    out
+}
+
+/// A self-contained page of text sections, with a table of contents. Cut and left-out
+/// sections say so where they are.
+pub fn sections_page(title: &str, sections: &[TextSection], left_out: usize) -> String {
+    let mut out = String::with_capacity(sections.iter().map(|s| s.text.len() + 200).sum());
+    out.push_str("<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>");
+    escape(title, &mut out);
+    out.push_str("</title><style>");
+    out.push_str(PAGE_STYLE);
+    out.push_str("</style></head><body><header><h1>");
     escape(title, &mut out);
     out.push_str("</h1></header><nav aria-label=\"Sections\">");
     for (i, s) in sections.iter().enumerate() {
@@ -110,14 +224,32 @@ pre{background:#f3f4f7;padding:10px;border-radius:4px;overflow:auto;font:12px/1.
         out.push_str("</a>");
     }
     out.push_str("</nav><main>");
+    if left_out > 0 {
+        out.push_str(&format!(
+            "<p class=\"note\" role=\"note\">{left_out} more text files are in the archive but not shown here.</p>"
+        ));
+    }
     for (i, s) in sections.iter().enumerate() {
         out.push_str(&format!("<section id=\"s{i}\"><h2>"));
         escape(&s.title, &mut out);
         out.push_str(" <small>");
         escape(&s.name, &mut out);
-        out.push_str("</small></h2><pre>");
-        escape(&s.text, &mut out);
-        out.push_str("</pre></section>");
+        out.push_str("</small></h2>");
+        if let Some(t) = &s.truncated {
+            out.push_str("<p class=\"note\" role=\"note\">Cut: ");
+            escape(&truncation_note(t), &mut out);
+            out.push_str(".</p>");
+        }
+        if let Some(why) = &s.left_out {
+            out.push_str("<p class=\"note\" role=\"note\">Not shown: ");
+            escape(why.trim_start_matches("not shown: "), &mut out);
+            out.push_str(".</p>");
+        } else {
+            out.push_str("<pre>");
+            escape(&s.text, &mut out);
+            out.push_str("</pre>");
+        }
+        out.push_str("</section>");
     }
     out.push_str("</main></body></html>\n");
     out

@@ -1,52 +1,30 @@
 import { describe, expect, it } from "vitest";
-import { LOAD_TIMEOUT_MS, READY_MESSAGE_TYPE, parseReadyMessage } from "./viewer";
+import { LOAD_TIMEOUT_MS, integrityLabel, totalChecks } from "./viewer";
+import { fakeSummary } from "./backend";
 
-const frameWindow = { name: "frame" };
-const ready = (data: unknown, source: unknown = frameWindow) => parseReadyMessage({ source, data }, frameWindow);
-
-describe("parseReadyMessage", () => {
-  it("accepts the ready message from the frame's window", () => {
-    expect(ready({ type: READY_MESSAGE_TYPE, checks: 42 })).toEqual({ checks: 42 });
-    expect(ready({ type: "snapdesk-report-ready", checks: 0 })).toEqual({ checks: 0 });
-  });
-
-  it("returns only the check count, nothing else from the message", () => {
-    expect(ready({ type: READY_MESSAGE_TYPE, checks: 3, html: "<b>x</b>", url: "https://evil" })).toEqual({
-      checks: 3,
-    });
-  });
-
-  it("rejects messages from any other source", () => {
-    const data = { type: READY_MESSAGE_TYPE, checks: 1 };
-    expect(ready(data, { name: "other" })).toBeNull();
-    expect(ready(data, null)).toBeNull();
-    expect(parseReadyMessage({ source: undefined, data }, frameWindow)).toBeNull();
-    // A frame without a window (not attached) matches nothing, not even a null source.
-    expect(parseReadyMessage({ source: null, data }, null)).toBeNull();
-    expect(parseReadyMessage({ source: undefined, data }, undefined)).toBeNull();
-  });
-
-  it("rejects the wrong shape", () => {
-    for (const data of [
-      null,
-      undefined,
-      "snapdesk-report-ready",
-      42,
-      [READY_MESSAGE_TYPE, 1],
-      {},
-      { type: "other", checks: 1 },
-      { type: READY_MESSAGE_TYPE },
-      { type: READY_MESSAGE_TYPE, checks: "12" },
-      { type: READY_MESSAGE_TYPE, checks: -1 },
-      { type: READY_MESSAGE_TYPE, checks: 1.5 },
-      { type: READY_MESSAGE_TYPE, checks: Number.NaN },
-      { type: READY_MESSAGE_TYPE, checks: Number.POSITIVE_INFINITY },
-    ]) {
-      expect(ready(data), JSON.stringify(data)).toBeNull();
-    }
-  });
-
-  it("gives the frame 15 s", () => {
+describe("viewer logic", () => {
+  it("gives the frame 15 s to load", () => {
     expect(LOAD_TIMEOUT_MS).toBe(15_000);
+  });
+
+  it("totals the counts Snapdesk made, or says there are none", () => {
+    expect(totalChecks({ pass: 1, warn: 2, fail: 3, info: 4, error: 5, skipped: 6 })).toBe(21);
+    expect(totalChecks(null)).toBeNull();
+  });
+
+  it("labels integrity: verified, modified with the entries named, or unverified", () => {
+    const s = fakeSummary("/x/snapshot-node-1.zip");
+    expect(integrityLabel(s)).toMatchObject({ tone: "pass", text: "verified" });
+    const bad = {
+      ...s,
+      integrity: { state: "mismatch" as const, mismatched: ["report.html"], missing: [], unlisted: ["evil.js"] },
+    };
+    const label = integrityLabel(bad);
+    expect(label.tone).toBe("fail");
+    expect(label.text).toBe("modified after collection");
+    expect(label.title).toContain("report.html");
+    expect(label.title).toContain("evil.js");
+    const foreign = fakeSummary("/x/iggy-snapshot.zip");
+    expect(integrityLabel(foreign)).toMatchObject({ tone: "muted", text: "unverified" });
   });
 });

@@ -1,32 +1,50 @@
-/** Pure logic of the sandboxed report viewer. */
+/**
+ * Pure logic of the sandboxed report viewer.
+ *
+ * Nothing the frame says is trusted: the header shows what the Rust side
+ * counted and verified when it opened the archive, and messages the report
+ * posts to its parent are ignored (a security review changed the header's
+ * count with one `postMessage`).
+ */
 
-/** Posted by a report page once it has rendered: `{ type, checks }`. */
-export const READY_MESSAGE_TYPE = "snapdesk-report-ready";
+import type { ArchiveSummary } from "./bindings/ArchiveSummary";
+import type { StatusCounts } from "./bindings/StatusCounts";
 
 /** How long the frame may take to load before the viewer shows an error. */
 export const LOAD_TIMEOUT_MS = 15_000;
 
-export interface ReadyMessage {
-  checks: number;
+export function totalChecks(counts: StatusCounts | null): number | null {
+  if (!counts) return null;
+  return counts.pass + counts.warn + counts.fail + counts.info + counts.error + counts.skipped;
 }
 
-export interface MessageLike {
-  source: unknown;
-  data: unknown;
-}
+export type IntegrityLabel = { tone: "pass" | "fail" | "muted"; text: string; title: string };
 
-/**
- * Validate a `message` event from the report frame. The frame is sandboxed
- * without allow-same-origin, so its origin is the opaque "null": the only
- * trustworthy check is that the event came from that frame's window. Only
- * `type` and a numeric `checks` are read; everything else is ignored.
- */
-export function parseReadyMessage(event: MessageLike, frameWindow: unknown): ReadyMessage | null {
-  if (frameWindow == null || event.source !== frameWindow) return null;
-  const data = event.data;
-  if (typeof data !== "object" || data === null || Array.isArray(data)) return null;
-  const { type, checks } = data as { type?: unknown; checks?: unknown };
-  if (type !== READY_MESSAGE_TYPE) return null;
-  if (typeof checks !== "number" || !Number.isInteger(checks) || checks < 0) return null;
-  return { checks };
+/** What to say about the archive's integrity: established by Snapdesk at open. */
+export function integrityLabel(s: ArchiveSummary): IntegrityLabel {
+  const i = s.integrity;
+  if (i.state === "verified") {
+    return {
+      tone: "pass",
+      text: "verified",
+      title: "Every entry matches the size and sha256 its manifest lists, checked by Snapdesk when it opened the archive",
+    };
+  }
+  if (i.state === "mismatch") {
+    const parts = [
+      i.mismatched.length ? `differ from the manifest: ${i.mismatched.join(", ")}` : null,
+      i.missing.length ? `listed but missing: ${i.missing.join(", ")}` : null,
+      i.unlisted.length ? `not listed in the manifest: ${i.unlisted.join(", ")}` : null,
+    ].filter((p): p is string => !!p);
+    return {
+      tone: "fail",
+      text: "modified after collection",
+      title: `This archive does not match its own manifest. Entries that ${parts.join("; entries ")}.`,
+    };
+  }
+  return {
+    tone: "muted",
+    text: "unverified",
+    title: "The archive has no manifest, so its contents cannot be checked against one",
+  };
 }

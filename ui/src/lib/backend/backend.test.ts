@@ -92,12 +92,18 @@ describe("tauri backend", () => {
     expect(invokeMock).toHaveBeenCalledWith("app_info", undefined);
   });
 
-  it("calls open_archive and close_archive with their arguments", async () => {
+  it("calls open_archive, cancel_open and close_archive with their arguments", async () => {
     const b = createTauriBackend();
     const opened = { token: "t1", url: "report://localhost/t1/", summary: fakeSummary("/tmp/a.zip") };
     invokeMock.mockResolvedValueOnce(opened);
     await expect(b.openArchive("/tmp/a.zip")).resolves.toEqual(opened);
-    expect(invokeMock).toHaveBeenLastCalledWith("open_archive", { path: "/tmp/a.zip" });
+    expect(invokeMock).toHaveBeenLastCalledWith("open_archive", { path: "/tmp/a.zip", request: null });
+    invokeMock.mockResolvedValueOnce(opened);
+    await b.openArchive("/tmp/a.zip", "open-1");
+    expect(invokeMock).toHaveBeenLastCalledWith("open_archive", { path: "/tmp/a.zip", request: "open-1" });
+    invokeMock.mockResolvedValueOnce(null);
+    await b.cancelOpen("open-1");
+    expect(invokeMock).toHaveBeenLastCalledWith("cancel_open", { request: "open-1" });
     invokeMock.mockResolvedValueOnce(null);
     await expect(b.closeArchive("t1")).resolves.toBeNull();
     expect(invokeMock).toHaveBeenLastCalledWith("close_archive", { token: "t1" });

@@ -20,7 +20,7 @@ export const FAKE_APP_INFO: AppInfo = {
   home_overridden: false,
 };
 
-export type FakeCommand = "appInfo" | "openArchive" | "closeArchive";
+export type FakeCommand = "appInfo" | "openArchive" | "cancelOpen" | "closeArchive";
 
 function appError(code: AppError["code"], message: string, hint: string | null): BackendError {
   return new BackendError({ code, message, hint, details: null });
@@ -63,7 +63,16 @@ export function fakeSummary(path: string): ArchiveSummary {
       : kind === "html"
         ? { pass: 41, warn: 1, fail: 0, info: 4, error: 0, skipped: 0 }
         : { pass: 38, warn: 3, fail: 1, info: 6, error: 0, skipped: 2 },
-    sections: iggy ? ["iggy"] : ["system", "iggy", "network", "logs"],
+    claimed_counts: null,
+    integrity: {
+      state: kind === "snapdesk" ? (/tampered/i.test(path) ? "mismatch" : "verified") : "unverifiable",
+      mismatched: /tampered/i.test(path) ? ["report.html"] : [],
+      missing: [],
+      unlisted: [],
+    },
+    sections: iggy ? ["Server logs"] : [],
+    notes: iggy ? ["Server logs: showing the last 2.0 MiB of 3.1 MiB."] : [],
+    report_shown: true,
     has_iggy_data: true,
     size_bytes: 1_843_200 + path.length * 9_137,
   };
@@ -93,6 +102,7 @@ export function createFakeBackend(options: FakeBackendOptions = {}): FakeBackend
   const delayMs = options.delayMs ?? 0;
   const calls: FakeCommand[] = [];
   const open = new Set<string>();
+  const pending = new Map<string, () => void>();
   let seq = 0;
 
   function answer<T>(command: FakeCommand, value: () => T): Promise<T> {
@@ -119,8 +129,8 @@ export function createFakeBackend(options: FakeBackendOptions = {}): FakeBackend
     kind: "fake",
     calls,
     appInfo: () => answer("appInfo", () => structuredClone(appInfo)),
-    openArchive: (path) =>
-      answer("openArchive", (): OpenedReport => {
+    openArchive: (path, request) => {
+      const opening = answer("openArchive", (): OpenedReport => {
         const p = path.trim();
         if (!p) throw appError("invalid_input", "no path given", "Give the path of a snapshot ZIP.");
         if (/missing/i.test(p)) throw appError("not_found", `${p} is not a file`, "Give the path of a snapshot ZIP.");
@@ -135,7 +145,19 @@ export function createFakeBackend(options: FakeBackendOptions = {}): FakeBackend
         open.add(token);
         // The browser preview cannot serve report pages; the frame shows about:blank.
         return { token, url: "about:blank", summary: fakeSummary(p) };
-      }),
+      });
+      if (!request) return opening;
+      // Like the Rust side: a cancelled open rejects with `cancelled`, whatever it found.
+      const cancelled = new Promise<never>((_, reject) => {
+        pending.set(request, () => reject(appError("cancelled", "opening was cancelled", null)));
+      });
+      return Promise.race([opening, cancelled]).finally(() => pending.delete(request));
+    },
+    cancelOpen: (request) => {
+      // Takes effect at once, however slow the fake's answers are.
+      pending.get(request)?.();
+      return answer("cancelOpen", () => undefined);
+    },
     closeArchive: (token) =>
       answer("closeArchive", () => {
         // Like the Rust side: closing an unknown token is not an error.

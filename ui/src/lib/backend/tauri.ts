@@ -17,7 +17,8 @@ export function createTauriBackend(): Backend {
   return {
     kind: "tauri",
     appInfo: () => call<AppInfo>("app_info"),
-    openArchive: (path) => call<OpenedReport>("open_archive", { path }),
+    openArchive: (path, request) => call<OpenedReport>("open_archive", { path, request: request ?? null }),
+    cancelOpen: (request) => call<void>("cancel_open", { request }),
     closeArchive: (token) => call<void>("close_archive", { token }),
   };
 }

@@ -46,7 +46,6 @@ describe("ReportViewer", () => {
     expect(meta).toContain("2026-06-01 10:30 UTC");
     expect(screen.getByTestId("viewer-kind").textContent).toContain("Snapdesk");
     expect(screen.getByTestId("count-fail").textContent).toContain("1 fail");
-    expect(screen.getByTestId("redacted").textContent).toContain("secrets redacted");
     expect(document.activeElement).toBe(screen.getByTestId("viewer-back"));
   });
 
@@ -59,19 +58,41 @@ describe("ReportViewer", () => {
     expect(screen.queryByTestId("viewer-loading")).toBeNull();
   });
 
-  it("accepts the ready message only from its own frame", async () => {
+  it("counts in the header come from the Rust side, and a message from the frame changes nothing", async () => {
     const { root, frame } = setup();
-    post({ type: "snapdesk-report-ready", checks: 42 }, window);
+    // 38 + 3 + 1 + 6 + 0 + 2 checks in the fake summary.
+    expect(screen.getByTestId("viewer-checks").textContent).toBe("50 checks");
+    post({ type: "snapdesk-report-ready", checks: 99 }, frame.contentWindow);
+    post({ type: "snapdesk-report-ready", checks: 99 }, window);
     await tick();
+    expect(screen.getByTestId("viewer-checks").textContent).toBe("50 checks");
     expect(root.dataset.ready).toBeUndefined();
-    post({ type: "snapdesk-report-ready", checks: "42" }, frame.contentWindow);
-    await tick();
-    expect(root.dataset.ready).toBeUndefined();
+  });
 
-    post({ type: "snapdesk-report-ready", checks: 42 }, frame.contentWindow);
-    await tick();
-    expect(root.dataset.ready).toBe("true");
-    expect(screen.getByTestId("viewer-checks").textContent).toBe("42 checks");
+  it("labels the archive's claims as claims and shows integrity and notes", () => {
+    setup();
+    expect(screen.getByTestId("redacted").textContent).toContain("redacted (claimed)");
+    expect(screen.getByTestId("redacted").getAttribute("title")).toContain("did not verify");
+    expect(screen.getByTestId("viewer-integrity").textContent).toContain("verified");
+    expect(screen.queryByTestId("viewer-notes")).toBeNull();
+  });
+
+  it("warns loudly when not redacted, when modified, and when totals differ", () => {
+    const summary = {
+      ...fakeSummary("/home/me/unredacted-tampered-node-2.zip"),
+      claimed_counts: { pass: 99, warn: 0, fail: 0, info: 0, error: 0, skipped: 0 },
+    };
+    setup({ opened: { ...opened, summary } });
+    expect(screen.getByTestId("not-redacted").textContent).toContain("NOT REDACTED: contains secrets");
+    const integrity = screen.getByTestId("viewer-integrity");
+    expect(integrity.textContent).toContain("modified after collection");
+    expect(integrity.getAttribute("title")).toContain("report.html");
+    expect(screen.getByTestId("counts-differ").textContent).toContain("manifest totals differ");
+  });
+
+  it("lists what was cut while opening", () => {
+    setup({ opened: { ...opened, summary: fakeSummary("/home/me/iggy-snapshot.zip") } });
+    expect(screen.getByTestId("viewer-notes").textContent).toContain("showing the last 2.0 MiB");
   });
 
   it("goes back on the Back button and on Escape", async () => {

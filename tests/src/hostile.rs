@@ -1,0 +1,205 @@
+//! Hostile archives from the viewer's security review, rebuilt for regression tests and for
+//! the before/after figures (`scripts/bench-viewer`). Each is small on disk and costly to
+//! open naively.
+
+use std::fs::File;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use anyhow::Result;
+use zip::write::SimpleFileOptions;
+use zip::CompressionMethod;
+
+fn deflated() -> SimpleFileOptions {
+    SimpleFileOptions::default()
+        .compression_method(CompressionMethod::Deflated)
+        .compression_level(Some(9))
+        .large_file(true)
+}
+
+/// Writes one entry's bytes.
+type Producer = Box<dyn Fn(&mut dyn Write) -> Result<()>>;
+
+/// Writes a ZIP of `(name, producer)` entries, each producer writing its entry's bytes.
+fn write_zip(path: &Path, entries: Vec<(&str, Producer)>) -> Result<PathBuf> {
+    let mut w = zip::ZipWriter::new(File::create(path)?);
+    for (name, produce) in entries {
+        w.start_file(name, deflated())?;
+        produce(&mut w)?;
+    }
+    w.finish()?;
+    Ok(path.to_path_buf())
+}
+
+fn repeat(byte: u8, total: usize) -> Producer {
+    Box::new(move |w| {
+        let chunk = vec![byte; 1024 * 1024];
+        let mut left = total;
+        while left > 0 {
+            let n = left.min(chunk.len());
+            w.write_all(&chunk[..n])?;
+            left -= n;
+        }
+        Ok(())
+    })
+}
+
+/// Lowercase words from a fixed xorshift stream: text that deflates about 1.7 times, like a
+/// real report and unlike a bomb (which the ratio budget refuses before anything else runs).
+pub fn words(len: usize) -> String {
+    let mut x: u32 = 2_463_534_242;
+    let mut out = String::with_capacity(len);
+    while out.len() < len {
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        if x % 7 == 0 {
+            out.push(' ');
+        } else {
+            out.push((b'a' + (x % 26) as u8) as char);
+        }
+    }
+    out
+}
+
+fn text(s: String) -> Producer {
+    Box::new(move |w| Ok(w.write_all(s.as_bytes())?))
+}
+
+/// Finding 1: a report that navigates its own frame every 20 ms, padded with 4 MB of text
+/// so that every load costs something.
+pub fn navigation_loop(dir: &Path) -> Result<PathBuf> {
+    let mut html = String::from(
+        "<!doctype html><html><head><title>Loop</title></head><body><h1>Reloading</h1>\
+         <script>setTimeout(function(){location.replace(location.href)},20)</script><!--",
+    );
+    html.push_str(&words(4 * 1024 * 1024));
+    html.push_str("--></body></html>");
+    write_zip(
+        &dir.join("navigation-loop.zip"),
+        vec![("index.html", text(html))],
+    )
+}
+
+/// Finding 2: Apache Iggy's snapshot layout with four text sections of 200 MB of `<` each
+/// (the review's archive was 816 KB).
+pub fn iggy_sections_bomb(dir: &Path) -> Result<PathBuf> {
+    const SIZE: usize = 200 * 1024 * 1024;
+    write_zip(
+        &dir.join("iggy-bomb.zip"),
+        vec![
+            ("filesystem_overview.txt", repeat(b'<', SIZE)),
+            ("process_list.txt", repeat(b'<', SIZE)),
+            ("resource_usage.txt", repeat(b'<', SIZE)),
+            ("server_logs.txt", repeat(b'<', SIZE)),
+        ],
+    )
+}
+
+/// Finding 3a: 40,000 empty tables after a heading (the review's archive was 1.4 KB).
+pub fn many_tables(dir: &Path) -> Result<PathBuf> {
+    let mut html = String::from("<!doctype html><title>Tables</title><h2>Tables</h2>");
+    for _ in 0..40_000 {
+        html.push_str("<table></table>");
+    }
+    write_zip(
+        &dir.join("many-tables.zip"),
+        vec![("index.html", text(html))],
+    )
+}
+
+/// Finding 3b: 8 MB of `<p>`, as the review built it (it deflates 1,000 times: a bomb).
+pub fn many_paragraphs(dir: &Path) -> Result<PathBuf> {
+    let mut html = String::from("<!doctype html><title>Paragraphs</title>");
+    html.push_str(&"<p>".repeat(8 * 1024 * 1024 / 3));
+    write_zip(
+        &dir.join("many-paragraphs.zip"),
+        vec![("index.html", text(html))],
+    )
+}
+
+/// Finding 3b again, past the ratio budget: 8 MB of `<p>` each with a word, about a million
+/// elements, so that the element cap is what stops it.
+pub fn many_worded_paragraphs(dir: &Path) -> Result<PathBuf> {
+    let mut html = String::from("<!doctype html><title>Paragraphs</title>");
+    for word in words(5 * 1024 * 1024).split(' ') {
+        html.push_str("<p>");
+        html.push_str(word);
+    }
+    write_zip(
+        &dir.join("many-worded-paragraphs.zip"),
+        vec![("index.html", text(html))],
+    )
+}
+
+/// Findings 4 and 5: a report that tries to reach loopback from its frame (child frames,
+/// forms, images, fetch and, last, navigating itself, to every `localhost` origin and the
+/// given extra ports) and to forge IPC messages that would close itself. It records what it
+/// did in `document.body.dataset` and sets `data-done` when finished.
+pub fn escape_attempts(dir: &Path, ports: &[u16]) -> Result<PathBuf> {
+    let ports_js = ports
+        .iter()
+        .map(u16::to_string)
+        .collect::<Vec<_>>()
+        .join(",");
+    let html = format!(
+        r#"<!doctype html><html><head><title>Escape attempts</title></head><body><h1>Escape attempts</h1>
+<p id="log"></p>
+<script>
+(function() {{
+  var ports = [{ports_js}];
+  var hosts = ["localhost", "127.0.0.1", "report.localhost", "tauri.localhost", "ipc.localhost", "asset.localhost", "x.localhost"];
+  var urls = [];
+  hosts.forEach(function(h) {{
+    ["http", "https"].forEach(function(s) {{
+      urls.push(s + "://" + h + "/");
+      ports.forEach(function(p) {{ urls.push(s + "://" + h + ":" + p + "/"); }});
+    }});
+  }});
+  var log = [];
+  function note(s) {{ log.push(s); document.getElementById("log").textContent = log.length + " attempts"; }}
+  // Forged IPC: close this very report through the app's command, with guessed keys.
+  var token = location.pathname.split("/")[1] || "";
+  var ipc = window.webkit && window.webkit.messageHandlers && window.webkit.messageHandlers.ipc;
+  document.body.dataset.ipcHandler = ipc ? "present" : "absent";
+  if (ipc) {{
+    ["", "guess", "00000000000000000000000000000000"].forEach(function(key) {{
+      ["close_archive", "plugin:__TAURI_CHANNEL__|fetch"].forEach(function(cmd) {{
+        try {{
+          ipc.postMessage(JSON.stringify({{cmd: cmd, callback: 1, error: 2, payload: {{token: token}}, options: null, "__TAURI_INVOKE_KEY__": key}}));
+          note("ipc " + cmd);
+        }} catch (e) {{ note("ipc threw"); }}
+      }});
+    }});
+  }}
+  urls.forEach(function(u) {{
+    try {{ var f = document.createElement("iframe"); f.src = u; document.body.appendChild(f); note("frame " + u); }} catch (e) {{}}
+    try {{ var i = new Image(); i.src = u + "img.png"; note("img " + u); }} catch (e) {{}}
+    try {{ fetch(u + "fetch").catch(function() {{}}); note("fetch " + u); }} catch (e) {{}}
+    try {{
+      var form = document.createElement("form"); form.method = "post"; form.action = u + "form";
+      var input = document.createElement("input"); input.name = "x"; input.value = "1"; form.appendChild(input);
+      document.body.appendChild(form); form.submit(); note("form " + u);
+    }} catch (e) {{}}
+  }});
+  // Navigating itself comes last: a refused navigation keeps this page, one that went
+  // through would end the test with the listener's evidence.
+  var i = 0;
+  function next() {{
+    if (i >= urls.length) {{
+      setTimeout(function() {{ document.body.dataset.done = String(log.length); }}, 1500);
+      return;
+    }}
+    try {{ location.href = urls[i]; note("navigate " + urls[i]); }} catch (e) {{}}
+    i += 1;
+    setTimeout(next, 15);
+  }}
+  setTimeout(next, 200);
+}})();
+</script></body></html>"#
+    );
+    write_zip(
+        &dir.join("escape-attempts.zip"),
+        vec![("index.html", text(html))],
+    )
+}
