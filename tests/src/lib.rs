@@ -4,4 +4,6 @@ pub mod bindings;
 pub mod cli;
 pub mod e2e;
 pub mod emu;
+pub mod skip;
+pub mod wait;
 pub mod workspace;
