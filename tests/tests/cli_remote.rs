@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use snapdesk_tests::cli::{snapdesk, stderr, stdout};
 use snapdesk_tests::emu::EmulatorProcess;
-use snapdesk_tests::wait;
+use snapdesk_tests::{skip, wait};
 
 fn with_key(home: &Path, key: &str) -> Command {
     let mut c = snapdesk(home);
@@ -395,8 +395,12 @@ fn no_context_and_bad_context_input_are_clear() {
 
 #[test]
 fn the_key_is_stored_in_the_os_keyring_and_read_from_standard_input() {
-    if std::env::var("SNAPDESK_KEYRING_TESTS").as_deref() != Ok("1") {
-        eprintln!("skipping: needs a Secret Service session (scripts/test provides one)");
+    let session = if std::env::var("SNAPDESK_KEYRING_TESTS").as_deref() == Ok("1") {
+        Ok(())
+    } else {
+        Err("needs a Secret Service session and SNAPDESK_KEYRING_TESTS=1 (scripts/test provides both)")
+    };
+    if skip::require_or_skip(session).is_none() {
         return;
     }
     let emu = EmulatorProcess::spawn(&["--processing-ms", "100"]);

@@ -6,7 +6,7 @@ use std::process::Command;
 
 use snapdesk_report::archive::{self, ArchiveKind};
 use snapdesk_tests::cli::{snapdesk, stderr, stdout};
-use snapdesk_tests::workspace;
+use snapdesk_tests::{skip, workspace};
 
 fn collect_json(home: &Path, args: &[&str]) -> (serde_json::Value, PathBuf) {
     let o = snapdesk(home)
@@ -179,8 +179,9 @@ fn the_report_renders_and_runs_in_headless_chromium() {
             .output()
             .is_ok_and(|o| o.status.success())
     });
-    let Some(chromium) = chromium else {
-        eprintln!("skipping: chromium is not installed (scripts/test installs it)");
+    let Some(chromium) = skip::require_or_skip(
+        chromium.ok_or("chromium is not installed (scripts/test installs it)"),
+    ) else {
         return;
     };
     let tmp = tempfile::tempdir().unwrap();
