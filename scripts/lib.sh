@@ -70,3 +70,79 @@ ensure_tauri_driver() {
   cargo install tauri-driver --locked --version "$TAURI_DRIVER_VERSION" --root "$TOOLS" --quiet
   echo "$TAURI_DRIVER_VERSION" > "$TOOLS/tauri-driver.version"
 }
+
+# Whether this is CI (CI=true or CI=1), as tests/src/skip.rs decides it.
+is_ci() {
+  case "${CI:-}" in true|TRUE|True|1) return 0 ;; *) return 1 ;; esac
+}
+
+# "target package" lines for every test target of the workspace: the library, binary and
+# bench names of each package's Cargo.toml and the stems of its tests/*.rs, with '-' as '_'
+# (as cargo names the test binaries).
+test_targets() {
+  local dir pkg f
+  for dir in "$ROOT"/crates/* "$ROOT/src-tauri" "$ROOT/tests"; do
+    [ -f "$dir/Cargo.toml" ] || continue
+    pkg=$(sed -n 's/^name *= *"\(.*\)"/\1/p' "$dir/Cargo.toml" | head -n1)
+    sed -n 's/^name *= *"\(.*\)"/\1/p' "$dir/Cargo.toml" | while read -r t; do
+      echo "${t//-/_} $pkg"
+    done
+    for f in "$dir"/tests/*.rs; do
+      [ -f "$f" ] && echo "$(basename "$f" .rs | tr - _) $pkg"
+    done
+  done
+}
+
+# Prints tests passed, failed, ignored and skipped per package from a `cargo test` log, and
+# sets TESTS_SKIPPED. A skipped test is one that printed a `SKIPPED: <test>: <reason>` line
+# (tests/src/skip.rs): cargo counts it as passed, so it is taken out of "passed" here.
+summarize_tests() {
+  local log_file="$1" map
+  map="$(mktemp)"
+  test_targets > "$map"
+  log "tests per package (passed / failed / ignored / skipped)"
+  TESTS_SKIPPED=$(awk -v mapfile="$map" '
+    BEGIN {
+      while ((getline line < mapfile) > 0) { split(line, kv, " "); pkg_of[kv[1]] = kv[2] }
+    }
+    function package(target) { return (target in pkg_of) ? pkg_of[target] : "?" target }
+    # "Running tests/api.rs (target/debug/deps/api-0123abcd)" or "Doc-tests snapdesk_core"
+    /^ *Running / {
+      bin = $NF; sub(/\)$/, "", bin); sub(/.*\//, "", bin); sub(/-[0-9a-f]+$/, "", bin)
+      cur = package(bin); seen[cur] = 1; next
+    }
+    /^ *Doc-tests / { cur = package($2); seen[cur] = 1; next }
+    # Anywhere in the line: with one test thread, libtest has already printed "test x ... ".
+    # A test that skips several comparisons counts once.
+    match($0, /SKIPPED: [^ ]+: /) {
+      name = substr($0, RSTART + 9, RLENGTH - 11)
+      if (!((cur, name) in once)) { once[cur, name] = 1; skipped[cur]++; total_skipped++ }
+    }
+    /^test result: / {
+      for (i = 1; i <= NF; i++) {
+        v = $i + 0; w = $(i + 1); sub(/[;,]$/, "", w)
+        if (w == "passed") passed[cur] += v
+        else if (w == "failed") failed[cur] += v
+        else if (w == "ignored") ignored[cur] += v
+      }
+    }
+    END {
+      n = 0
+      for (p in seen) names[++n] = p
+      for (i = 2; i <= n; i++) {          # insertion sort: awk has no portable sort
+        x = names[i]; j = i - 1
+        while (j > 0 && names[j] > x) { names[j + 1] = names[j]; j-- }
+        names[j + 1] = x
+      }
+      for (i = 1; i <= n; i++) {
+        p = names[i]
+        ran = passed[p] - skipped[p]
+        printf "  %-20s %5d passed %4d failed %4d ignored %4d skipped\n", p, ran, failed[p] + 0, ignored[p] + 0, skipped[p] + 0 > "/dev/stderr"
+        tp += ran; tf += failed[p]; ti += ignored[p]
+      }
+      printf "  %-20s %5d passed %4d failed %4d ignored %4d skipped\n", "total", tp, tf, ti, total_skipped + 0 > "/dev/stderr"
+      print total_skipped + 0
+    }
+  ' "$log_file")
+  rm -f "$map"
+}

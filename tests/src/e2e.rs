@@ -24,12 +24,50 @@ const ELEMENT_KEY: &str = "element-6066-11e4-a52e-4f735466cecf";
 /// One desktop session at a time: WebKit on 2 cores is slow enough without contention.
 static SERIAL: Mutex<()> = Mutex::new(());
 
-/// Whether the end-to-end tests must run. `scripts/test` sets `SNAPDESK_E2E=1`; a plain
-/// `cargo test` without the tools skips them with a message rather than failing obscurely.
+/// Whether the end-to-end tests can run here: the switch `SNAPDESK_E2E=1` (scripts/test sets
+/// it), Xvfb and WebKitWebDriver on the PATH, tauri-driver installed and the app built.
+/// When not, the test skips with the reason outside CI and fails under `CI=true` (see
+/// [`crate::skip`]): CI has every tool, so a desktop test that does not run there is a bug.
+#[track_caller]
 pub fn enabled() -> bool {
-    std::env::var("SNAPDESK_E2E")
-        .map(|v| v == "1")
-        .unwrap_or(false)
+    crate::skip::require_or_skip(readiness()).is_some()
+}
+
+/// What stops the end-to-end tests from running here, if anything.
+fn readiness() -> std::result::Result<(), String> {
+    if std::env::var("SNAPDESK_E2E").as_deref() != Ok("1") {
+        return Err("desktop end-to-end test: set SNAPDESK_E2E=1 (scripts/test does)".into());
+    }
+    for tool in ["Xvfb", "WebKitWebDriver"] {
+        if find_on_path(tool).is_none() {
+            return Err(format!(
+                "{tool} is not on the PATH (apt-get install xvfb webkit2gtk-driver)"
+            ));
+        }
+    }
+    let driver = tauri_driver_path();
+    if !driver.is_file() {
+        return Err(format!(
+            "{} is missing (scripts/test installs tauri-driver)",
+            driver.display()
+        ));
+    }
+    let app = app_bin();
+    if !app.is_file() {
+        return Err(format!(
+            "{} is missing: run `cargo build --workspace` first",
+            app.display()
+        ));
+    }
+    Ok(())
+}
+
+/// The first `name` in a directory of `PATH`.
+fn find_on_path(name: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|d| d.join(name))
+        .find(|p| p.is_file())
 }
 
 /// Where screenshots go: `target/e2e-shots/`.

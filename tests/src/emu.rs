@@ -46,6 +46,39 @@ impl Admin {
         self.post("/_admin/clock", serde_json::json!({ "advance_secs": secs }))
             .await;
     }
+
+    pub async fn get(&self, path: &str) -> Value {
+        let r = self
+            .http
+            .get(format!("{}{path}", self.url))
+            .header("x-admin-token", &self.token)
+            .send()
+            .await
+            .expect("admin request");
+        assert!(r.status().is_success(), "admin {path}: {}", r.status());
+        r.json().await.expect("admin json")
+    }
+
+    /// Drops every queued fault.
+    pub async fn clear_faults(&self) {
+        let r = self
+            .http
+            .delete(format!("{}/_admin/faults", self.url))
+            .header("x-admin-token", &self.token)
+            .send()
+            .await
+            .expect("admin request");
+        assert!(r.status().is_success(), "clear faults: {}", r.status());
+    }
+
+    /// Every API and storage request the emulator received so far, oldest first:
+    /// `{"method", "path", "idempotency_key", "fault"}` (see the emulator's faults).
+    pub async fn requests(&self) -> Vec<Value> {
+        self.get("/_admin/requests").await["requests"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+    }
 }
 
 /// `snapdesk emulator` as a child process; stopped with SIGTERM on drop.

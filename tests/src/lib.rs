@@ -5,4 +5,6 @@ pub mod cli;
 pub mod e2e;
 pub mod emu;
 pub mod hostile;
+pub mod skip;
+pub mod wait;
 pub mod workspace;

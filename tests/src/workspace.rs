@@ -24,8 +24,9 @@ pub fn debug_bin(name: &str) -> PathBuf {
         .join(format!("{name}{}", std::env::consts::EXE_SUFFIX))
 }
 
-/// The shared fixtures folder beside the checkout, if present.
-pub fn shared_fixtures() -> Option<PathBuf> {
-    let p = root().join("..").join("shared").join("fixtures");
-    p.is_dir().then_some(p)
+/// The shared fixtures folder beside the checkout (`../shared/fixtures`); when it is absent,
+/// a skip outside CI and a failure under `CI=true` (see [`crate::skip`]).
+#[track_caller]
+pub fn shared_fixtures_or_skip() -> Option<PathBuf> {
+    crate::skip::fixtures_or_skip(env!("CARGO_MANIFEST_DIR"))
 }

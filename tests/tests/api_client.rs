@@ -37,6 +37,30 @@ fn config(nodes: u32, processing_ms: u64) -> EmulatorConfig {
     }
 }
 
+/// Processing that never ends on its own: tests finish it with [`finish_processing`] (the
+/// emulator's clock), so a "still processing" window never depends on the machine's speed.
+const FOREVER_MS: u64 = 3_600_000;
+
+async fn finish_processing(admin: &Admin) {
+    admin.advance_clock(FOREVER_MS / 1000 + 1).await;
+}
+
+/// The requests the emulator received from index `from` on, as (method, idempotency key).
+async fn attempts_since(admin: &Admin, from: usize) -> Vec<(String, Option<String>)> {
+    admin
+        .requests()
+        .await
+        .iter()
+        .skip(from)
+        .map(|r| {
+            (
+                r["method"].as_str().unwrap_or_default().to_owned(),
+                r["idempotency_key"].as_str().map(str::to_owned),
+            )
+        })
+        .collect()
+}
+
 fn fast_retries() -> ClientOptions {
     let mut o = ClientOptions::default();
     o.retry.base_delay = Duration::from_millis(20);
@@ -186,7 +210,7 @@ async fn auth_and_permission_errors_are_typed() {
 
 #[tokio::test]
 async fn conflicts_limits_and_idempotent_retries() {
-    let e = env(1, 400).await;
+    let e = env(1, FOREVER_MS).await;
     let key = new_idempotency_key();
     e.manage
         .create_snapshot(DEP + 1, CreateSnapshot::default(), &key)
@@ -207,6 +231,7 @@ async fn conflicts_limits_and_idempotent_retries() {
         .unwrap_err();
     assert_eq!(err.status(), Some(409));
     assert_eq!(err.into_error(true).code, ErrorCode::Conflict);
+    finish_processing(&e.admin).await;
     wait_completed(&e.read, DEP + 1).await;
     assert_eq!(e.read.list_all(DEP + 1, 1).await.unwrap().len(), 1);
 
@@ -216,6 +241,7 @@ async fn conflicts_limits_and_idempotent_retries() {
             .create_snapshot(DEP + 1, CreateSnapshot::default(), &new_idempotency_key())
             .await
             .unwrap();
+        finish_processing(&e.admin).await;
         wait_completed(&e.read, DEP + 1).await;
     }
     let err = e
@@ -229,24 +255,78 @@ async fn conflicts_limits_and_idempotent_retries() {
 }
 
 #[tokio::test]
-async fn retryable_failures_are_retried_with_the_same_idempotency_key() {
+async fn retries_of_a_create_carry_the_same_idempotency_key_and_it_acts_once() {
     let e = env(1, 100).await;
-    // Two 503s, then success: the create goes through once.
+    // Two 503s, then success: three attempts at the server, all with the caller's key.
     e.admin
         .fault(json!({"count": 2, "kind": "status", "status": 503, "path_prefix": "/deployments", "method": "POST"}))
         .await;
+    let key = new_idempotency_key();
+    let from = e.admin.requests().await.len();
     e.manage
-        .create_snapshot(DEP + 1, CreateSnapshot::default(), &new_idempotency_key())
+        .create_snapshot(DEP + 1, CreateSnapshot::default(), &key)
         .await
         .unwrap();
+    let attempts = attempts_since(&e.admin, from).await;
+    assert_eq!(
+        attempts,
+        vec![("POST".to_owned(), Some(key.clone())); 3],
+        "every attempt carries the one key of the action"
+    );
     wait_completed(&e.read, DEP + 1).await;
     assert_eq!(
         e.read.list_all(DEP + 1, 1).await.unwrap().len(),
         1,
         "exactly one snapshot"
     );
+    e.emu.shutdown().await;
+}
 
-    // 429 with retry-after: waited, then fine.
+#[tokio::test]
+async fn retries_stop_at_the_exact_limit_and_never_follow_a_non_retryable_status() {
+    let e = env(1, 100).await;
+    let limit = fast_retries().retry.max_attempts as usize;
+    assert_eq!(limit, 4, "the default policy: 4 attempts in all");
+
+    // A persistent retryable status on a GET: exactly `limit` attempts, then the error.
+    e.admin
+        .fault(json!({"count": 10, "kind": "status", "status": 503, "path_prefix": "/deployments"}))
+        .await;
+    let from = e.admin.requests().await.len();
+    let err = e.read.list_snapshots(DEP + 1, 1, 10).await.unwrap_err();
+    assert_eq!(err.status(), Some(503));
+    assert_eq!(
+        attempts_since(&e.admin, from).await,
+        vec![("GET".to_owned(), None); limit]
+    );
+
+    // The same on a create with its key: `limit` attempts, every one with that key.
+    let key = new_idempotency_key();
+    let from = e.admin.requests().await.len();
+    let err = e
+        .manage
+        .create_snapshot(DEP + 1, CreateSnapshot::default(), &key)
+        .await
+        .unwrap_err();
+    assert_eq!(err.status(), Some(503));
+    assert_eq!(
+        attempts_since(&e.admin, from).await,
+        vec![("POST".to_owned(), Some(key)); limit]
+    );
+    e.admin.clear_faults().await;
+
+    // A non-retryable status: one attempt, and the error says what it was.
+    e.admin
+        .fault(json!({"count": 10, "kind": "status", "status": 400, "path_prefix": "/deployments"}))
+        .await;
+    let from = e.admin.requests().await.len();
+    let err = e.read.list_snapshots(DEP + 1, 1, 10).await.unwrap_err();
+    assert_eq!(err.status(), Some(400));
+    assert_eq!(attempts_since(&e.admin, from).await.len(), 1);
+    assert_eq!(err.into_error(false).code, ErrorCode::Api);
+    e.admin.clear_faults().await;
+
+    // 429 with retry-after: waited (at least that long, whatever the machine's load), then fine.
     e.admin
         .fault(json!({"count": 1, "kind": "status", "status": 429, "retry_after": 1, "path_prefix": "/deployments"}))
         .await;
@@ -257,19 +337,13 @@ async fn retryable_failures_are_retried_with_the_same_idempotency_key() {
         "retry-after honoured"
     );
 
-    // A reset connection is retried for a GET.
+    // A reset connection is retried for a GET: two attempts.
     e.admin
         .fault(json!({"count": 1, "kind": "reset", "path_prefix": "/deployments"}))
         .await;
+    let from = e.admin.requests().await.len();
     e.read.list_snapshots(DEP + 1, 1, 10).await.unwrap();
-
-    // A non-retryable status is not retried; attempts are bounded for retryable ones.
-    e.admin
-        .fault(json!({"count": 10, "kind": "status", "status": 500, "path_prefix": "/deployments"}))
-        .await;
-    let err = e.read.list_snapshots(DEP + 1, 1, 10).await.unwrap_err();
-    assert_eq!(err.status(), Some(500));
-    assert_eq!(err.into_error(false).code, ErrorCode::Api);
+    assert_eq!(attempts_since(&e.admin, from).await.len(), 2);
     e.emu.shutdown().await;
 }
 
@@ -354,31 +428,20 @@ async fn a_broken_download_resumes_with_range_and_an_expired_url_is_refreshed_on
         std::fs::read(&reference).unwrap()
     );
 
-    // The URL expires between the break and the resume: one fresh URL, then Range.
+    // The URL expires between the break and the resume: one fresh URL, then Range. The
+    // emulator moves its own clock as it cuts the body, so there is no race to win.
     let url = e.read.download_url(DEP, id).await.unwrap();
     e.admin
-        .fault(json!({"count": 1, "kind": "truncate", "path_prefix": "/_storage"}))
+        .fault(json!({"count": 1, "kind": "truncate", "path_prefix": "/_storage", "advance_clock_secs": 3600}))
         .await;
-    let admin = Admin::new(&e.emu.supervisor_url, &e.emu.admin_token);
-    let seen = Arc::new(AtomicU64::new(0));
-    let s2 = seen.clone();
-    let expire = tokio::spawn(async move {
-        // Once the first half arrived, move the emulator's clock past the URL's expiry.
-        while s2.load(Ordering::SeqCst) == 0 {
-            tokio::time::sleep(Duration::from_millis(5)).await;
-        }
-        admin.advance_clock(3600).await;
-    });
     let dest2 = tmp.path().join("b.zip");
-    let mut cb =
-        move |p: snapdesk_api::DownloadProgress| seen.store(p.downloaded, Ordering::SeqCst);
     let d = e
         .read
-        .download_from(&url, &dest2, &mut cb, Some((DEP, id)))
+        .download_from(&url, &dest2, &mut |_| {}, Some((DEP, id)))
         .await
         .unwrap();
-    expire.await.unwrap();
     assert!(d.refreshed_url, "{d:?}");
+    assert!(d.resumed >= 1, "{d:?}");
     assert_eq!(
         std::fs::read(&dest2).unwrap(),
         std::fs::read(&reference).unwrap()
@@ -437,8 +500,10 @@ async fn ids_above_2_pow_53_survive_a_round_trip_exactly() {
     e.emu.shutdown().await;
 }
 
+/// The mechanism only, with a validator that refuses everything; the real one (the ZIP check
+/// the CLI installs) is tested through `snapdesk snapshots download` in `cli_remote.rs`.
 #[tokio::test]
-async fn a_download_that_is_not_a_whole_zip_never_takes_its_final_name() {
+async fn a_download_its_validator_refuses_never_takes_its_final_name() {
     let e = env(1, 0).await;
     let seeded = e
         .admin

@@ -4,9 +4,11 @@
 use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
+use std::time::Duration;
 
 use snapdesk_tests::cli::{snapdesk, stderr, stdout};
 use snapdesk_tests::emu::EmulatorProcess;
+use snapdesk_tests::{skip, wait};
 
 fn with_key(home: &Path, key: &str) -> Command {
     let mut c = snapdesk(home);
@@ -287,7 +289,10 @@ fn kill_9_mid_download_leaves_no_file_under_the_final_name() {
         );
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
-    std::thread::sleep(std::time::Duration::from_millis(500));
+    // Well into the transfer (a quarter of it), still far from its end at 250 kB/s.
+    wait::until("a quarter of the download", Duration::from_secs(10), || {
+        std::fs::metadata(&partial).is_ok_and(|m| m.len() >= 500_000)
+    });
     child.kill().unwrap(); // SIGKILL
     child.wait().unwrap();
     assert!(!dest.exists(), "a half-written file took the final name");
@@ -304,6 +309,45 @@ fn kill_9_mid_download_leaves_no_file_under_the_final_name() {
         .unwrap();
     assert!(o.status.success(), "{}", stdout(&o));
     assert!(!partial.exists());
+}
+
+/// The download validator the CLI really installs (a whole-ZIP check), not a stand-in: a
+/// complete body of the right length that is not a ZIP is refused and never kept.
+#[test]
+fn a_download_that_is_not_a_zip_is_refused_and_never_kept() {
+    let emu = EmulatorProcess::spawn(&["--processing-ms", "0"]);
+    let tmp = tempfile::tempdir().unwrap();
+    let home = tmp.path().join("home");
+    add_context(&home, &emu);
+    let (dep, _) = emu.deployment(0);
+    let seeded = emu.admin(
+        "/_admin/seed",
+        &format!(r#"{{"deployment_id": "{dep}", "archive_bytes": 100000}}"#),
+    );
+    let id = seeded["id_str"].as_str().unwrap().to_owned();
+    emu.admin(
+        "/_admin/faults",
+        r#"{"count": 1, "kind": "corrupt", "path_prefix": "/_storage"}"#,
+    );
+    let dest = tmp.path().join("node.zip");
+    let o = with_key(&home, emu.read_key())
+        .args(["snapshots", "download", "--snapshot", &id, "--out"])
+        .arg(&dest)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
+    let e = stderr(&o);
+    assert!(e.starts_with("error[api]"), "{e}");
+    assert!(e.contains("the downloaded archive"), "{e}");
+    assert!(!dest.exists(), "a corrupt download took the final name");
+    assert!(!tmp.path().join("node.zip.partial").exists());
+    // The control: the same download without the fault is accepted.
+    ok(with_key(&home, emu.read_key())
+        .args(["snapshots", "download", "--snapshot", &id, "--out"])
+        .arg(&dest)
+        .output()
+        .unwrap());
+    assert!(dest.is_file());
 }
 
 #[test]
@@ -351,8 +395,12 @@ fn no_context_and_bad_context_input_are_clear() {
 
 #[test]
 fn the_key_is_stored_in_the_os_keyring_and_read_from_standard_input() {
-    if std::env::var("SNAPDESK_KEYRING_TESTS").as_deref() != Ok("1") {
-        eprintln!("skipping: needs a Secret Service session (scripts/test provides one)");
+    let session = if std::env::var("SNAPDESK_KEYRING_TESTS").as_deref() == Ok("1") {
+        Ok(())
+    } else {
+        Err("needs a Secret Service session and SNAPDESK_KEYRING_TESTS=1 (scripts/test provides both)")
+    };
+    if skip::require_or_skip(session).is_none() {
         return;
     }
     let emu = EmulatorProcess::spawn(&["--processing-ms", "100"]);

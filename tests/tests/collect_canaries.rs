@@ -1,61 +1,90 @@
 //! Redaction, end to end: 36 canary secrets planted in an Iggy config, a server process's
 //! environment and command line, server logs and a key file; `snapdesk collect` must leave
-//! none of them anywhere in the archive, nested and compressed entries included. Without
-//! redaction they are there (so this test can fail).
+//! none of them anywhere in the archive, nested and compressed entries included.
+//!
+//! The control comes first: without redaction every canary is in every place it was planted
+//! to reach (the report, and the bundled config, logs and key file inside the nested
+//! `iggy-data.zip`). Only then does its absence from the same places of the redacted archive
+//! show that redaction removed it, rather than that it never got there.
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command};
 
+use std::time::Duration;
+
 use snapdesk_tests::cli::{snapdesk, stderr};
+use snapdesk_tests::wait;
 
 const JWT: &str = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJjYW5hcnktand0LTE3In0.c2lnbmF0dXJlY2FuYXJ5MTc";
 
-/// (where it is planted, the secret value that must not survive)
-fn canaries() -> Vec<&'static str> {
+/// Where the canaries of each kind must show up in an unredacted archive (entry names;
+/// `a.zip!b` is entry `b` of the nested `a.zip`).
+const REPORT: &str = "report.html";
+const BUNDLED_CONFIG: &str = "iggy-data.zip!runtime/current_config.toml";
+const BUNDLED_LOG: &str = "iggy-data.zip!logs/iggy-server.log";
+const BUNDLED_KEY: &str = "iggy-data.zip!runtime/server.key";
+const BUNDLED_TLS_LOG: &str = "iggy-data.zip!logs/tls-debug.log";
+
+/// Every canary with the archive entries it must reach: the config through the bundle (the
+/// report's config checks quote settings, not the file), the process's environment and
+/// command line through the report's process check, the logs through the report's log check
+/// and the bundle, the key material through the bundle.
+fn planted() -> Vec<(&'static str, &'static [&'static str])> {
+    const CONFIG: &[&str] = &[BUNDLED_CONFIG];
+    const PROCESS: &[&str] = &[REPORT];
+    const LOG: &[&str] = &[REPORT, BUNDLED_LOG];
     vec![
         // config file
-        "cfg-jwt-encoding-CANARY01",
-        "cfg-jwt-decoding-CANARY02",
-        "Y2FuYXJ5LWVuY3J5cHRpb24ta2V5LTAz",
-        "cfg-cluster-pass-CANARY04",
-        "cfg-api-key-CANARY05",
-        "cfg-token-CANARY06",
-        "cfg-client-secret-CANARY07",
+        ("cfg-jwt-encoding-CANARY01", CONFIG),
+        ("cfg-jwt-decoding-CANARY02", CONFIG),
+        ("Y2FuYXJ5LWVuY3J5cHRpb24ta2V5LTAz", CONFIG),
+        ("cfg-cluster-pass-CANARY04", CONFIG),
+        ("cfg-api-key-CANARY05", CONFIG),
+        ("cfg-token-CANARY06", CONFIG),
+        ("cfg-client-secret-CANARY07", CONFIG),
         // process environment
-        "env-root-pass-CANARY08",
-        "env-aws-secret-CANARY09aaaaaaaaaaaaaaaaaaaaaaa",
-        "env-dburl-pass-CANARY10",
-        "ghp_CANARY11aaaaaaaaaaaaaaaaaaaaaaaaaaaa",
-        "xoxb-CANARY12-slack-token-value",
-        "env-jwt-secret-CANARY13",
-        "env-api-key-CANARY14",
+        ("env-root-pass-CANARY08", PROCESS),
+        ("env-aws-secret-CANARY09aaaaaaaaaaaaaaaaaaaaaaa", PROCESS),
+        ("env-dburl-pass-CANARY10", PROCESS),
+        ("ghp_CANARY11aaaaaaaaaaaaaaaaaaaaaaaaaaaa", PROCESS),
+        ("xoxb-CANARY12-slack-token-value", PROCESS),
+        ("env-jwt-secret-CANARY13", PROCESS),
+        ("env-api-key-CANARY14", PROCESS),
         // command line
-        "cli-password-CANARY15",
-        "cli-token-CANARY16",
+        ("cli-password-CANARY15", PROCESS),
+        ("cli-token-CANARY16", PROCESS),
         // logs
-        "log-bearer-CANARY17token",
-        JWT,
-        "log-password-CANARY18",
-        "AKIACANARY0000000019",
-        "log-url-pass-CANARY20",
-        "log-json-api-key-CANARY21",
-        "log-pat-CANARY22",
-        "AIzaCANARY23aaaaaaaaaaaaaaaaaaaaaaaaaaa",
-        "log-secret-CANARY24",
-        "log-credential-CANARY25",
-        "log-private-key-field-CANARY26",
-        "log-encryption-key-CANARY27",
-        "log-access-key-CANARY28",
-        "log-auth-token-CANARY29",
-        "log-passwd-CANARY30",
-        "glpat-log-basic-CANARY31",
+        ("log-bearer-CANARY17token", LOG),
+        (JWT, LOG),
+        ("log-password-CANARY18", LOG),
+        ("AKIACANARY0000000019", LOG),
+        ("log-url-pass-CANARY20", LOG),
+        ("log-json-api-key-CANARY21", LOG),
+        ("log-pat-CANARY22", LOG),
+        ("AIzaCANARY23aaaaaaaaaaaaaaaaaaaaaaaaaaa", LOG),
+        ("log-secret-CANARY24", LOG),
+        ("log-credential-CANARY25", LOG),
+        ("log-private-key-field-CANARY26", LOG),
+        ("log-encryption-key-CANARY27", LOG),
+        ("log-access-key-CANARY28", LOG),
+        ("log-auth-token-CANARY29", LOG),
+        ("log-passwd-CANARY30", LOG),
+        ("glpat-log-basic-CANARY31", LOG),
         // key material
-        "MIIEvQIBADANBgkqhkiG9w0BAQEFAASCKEYCANARY32",
-        "MIIEcanaryRSAkeyBODYCANARY33",
-        "log-token-query-CANARY34",
-        "env-pat-CANARY35",
+        (
+            "MIIEvQIBADANBgkqhkiG9w0BAQEFAASCKEYCANARY32",
+            &[BUNDLED_KEY],
+        ),
+        ("MIIEcanaryRSAkeyBODYCANARY33", &[BUNDLED_TLS_LOG]),
+        ("log-token-query-CANARY34", LOG),
+        ("env-pat-CANARY35", PROCESS),
     ]
+}
+
+/// The secret values that must not survive.
+fn canaries() -> Vec<&'static str> {
+    planted().into_iter().map(|(c, _)| c).collect()
 }
 
 fn plant(root: &Path) -> (PathBuf, PathBuf) {
@@ -223,32 +252,88 @@ fn collect(root: &Path, redact: bool) -> PathBuf {
     out
 }
 
+/// The text of entry `name` (nested names as `a.zip!b`), if the archive has it.
+fn entry<'a>(entries: &'a [(String, Vec<u8>)], name: &str) -> Option<std::borrow::Cow<'a, str>> {
+    entries
+        .iter()
+        .find(|(n, _)| n == name)
+        .map(|(_, d)| String::from_utf8_lossy(d))
+}
+
+/// Waits until the fake server runs under its own name with its secret command line: the
+/// collector finds it by name, and a fixed sleep would race with a loaded machine.
+fn wait_until_visible(server: &Child) {
+    let proc_dir = Path::new("/proc").join(server.id().to_string());
+    wait::until(
+        "the fake iggy-server in /proc",
+        Duration::from_secs(10),
+        || {
+            let comm = std::fs::read_to_string(proc_dir.join("comm")).unwrap_or_default();
+            let cmdline = std::fs::read(proc_dir.join("cmdline")).unwrap_or_default();
+            comm.trim() == "iggy-server"
+                && String::from_utf8_lossy(&cmdline).contains("cli-token-CANARY16")
+        },
+    );
+}
+
 #[cfg(target_os = "linux")]
 #[test]
 fn no_planted_secret_survives_anywhere_in_the_archive() {
     let tmp = tempfile::tempdir().unwrap();
     plant(tmp.path());
     let mut server = fake_server(tmp.path());
-    std::thread::sleep(std::time::Duration::from_millis(200));
+    wait_until_visible(&server);
 
     let redacted = collect(tmp.path(), true);
     let raw = collect(tmp.path(), false);
     let _ = server.kill();
     let _ = server.wait();
 
-    let canaries = canaries();
-    assert!(canaries.len() >= 30);
-    let entries = all_text(&redacted);
+    let planted = planted();
+    assert_eq!(planted.len(), 36);
+
+    // The control: unredacted, every canary is in every place it was planted to reach.
+    let raw_entries = all_text(&raw);
+    let mut missing = Vec::new();
+    for (canary, places) in &planted {
+        for place in *places {
+            match entry(&raw_entries, place) {
+                Some(text) if text.contains(canary) => {}
+                Some(_) => {
+                    let found_in: Vec<&str> = raw_entries
+                        .iter()
+                        .filter(|(_, d)| String::from_utf8_lossy(d).contains(canary))
+                        .map(|(n, _)| n.as_str())
+                        .collect();
+                    missing.push(format!("{canary} not in {place} (found in {found_in:?})"));
+                }
+                None => missing.push(format!("{place} is not in the unredacted archive")),
+            }
+        }
+    }
     assert!(
-        entries
-            .iter()
-            .any(|(n, _)| n == "iggy-data.zip!logs/iggy-server.log"),
-        "bundle read"
+        missing.is_empty(),
+        "the control failed: without redaction these canaries did not reach their place, so \
+         their absence after redaction would prove nothing:\n  {}",
+        missing.join("\n  ")
     );
+
+    // Redacted: the same places exist and hold none of them...
+    let entries = all_text(&redacted);
     let mut leaks = Vec::new();
+    for (canary, places) in &planted {
+        for place in *places {
+            let text = entry(&entries, place)
+                .unwrap_or_else(|| panic!("{place} is missing from the redacted archive"));
+            if text.contains(canary) {
+                leaks.push(format!("{canary} in {place}"));
+            }
+        }
+    }
+    // ...and no entry anywhere does, nested ones included.
     for (name, data) in &entries {
         let text = String::from_utf8_lossy(data);
-        for c in &canaries {
+        for c in canaries() {
             if text.contains(c) {
                 leaks.push(format!("{c} in {name}"));
             }
@@ -261,8 +346,8 @@ fn no_planted_secret_survives_anywhere_in_the_archive() {
     );
 
     // The manifest counts per rule, never values.
-    let manifest = entries.iter().find(|(n, _)| n == "manifest.json").unwrap();
-    let m: serde_json::Value = serde_json::from_slice(&manifest.1).unwrap();
+    let manifest = entry(&entries, "manifest.json").expect("manifest.json");
+    let m: serde_json::Value = serde_json::from_str(&manifest).unwrap();
     assert_eq!(m["redaction"]["redacted"], true);
     let total: u64 = m["redaction"]["counts"]
         .as_object()
@@ -271,31 +356,15 @@ fn no_planted_secret_survives_anywhere_in_the_archive() {
         .map(|v| v.as_u64().unwrap())
         .sum();
     assert!(
-        total >= 30,
-        "only {total} redactions counted: {}",
+        total >= 36,
+        "only {total} redactions counted for 36 canaries: {}",
         m["redaction"]
     );
 
     // The process really was seen (its environment went through redaction).
-    let report = entries.iter().find(|(n, _)| n == "report.html").unwrap();
-    let html = String::from_utf8_lossy(&report.1);
+    let html = entry(&entries, REPORT).expect("report.html");
     assert!(
         html.contains("IGGY_ROOT_PASSWORD=[REDACTED]"),
         "environment evidence missing"
-    );
-
-    // Without redaction the same secrets are there: the scan above can fail.
-    let raw_entries = all_text(&raw);
-    let found = canaries
-        .iter()
-        .filter(|c| {
-            raw_entries
-                .iter()
-                .any(|(_, d)| String::from_utf8_lossy(d).contains(*c))
-        })
-        .count();
-    assert!(
-        found >= 30,
-        "only {found} canaries present without redaction"
     );
 }

@@ -6,7 +6,7 @@ use std::process::Command;
 
 use snapdesk_report::archive::{self, ArchiveKind};
 use snapdesk_tests::cli::{snapdesk, stderr, stdout};
-use snapdesk_tests::workspace;
+use snapdesk_tests::{skip, workspace};
 
 fn collect_json(home: &Path, args: &[&str]) -> (serde_json::Value, PathBuf) {
     let o = snapdesk(home)
@@ -55,12 +55,10 @@ fn collect_writes_a_valid_archive_and_prints_the_manifest_as_json() {
     assert_eq!(serde_json::to_value(&m).unwrap(), manifest);
 }
 
-/// The 0.8.0 fixture's data directory, extracted into a temp dir (None, said, when absent).
+/// The 0.8.0 fixture's data directory, extracted into a temp dir (`None` after a skip when
+/// the fixtures are absent; a failure under `CI=true`).
 fn fixture_data_dir() -> Option<(tempfile::TempDir, PathBuf)> {
-    let Some(fx) = workspace::shared_fixtures() else {
-        eprintln!("skipping: ../shared/fixtures is absent");
-        return None;
-    };
+    let fx = workspace::shared_fixtures_or_skip()?;
     let tmp = tempfile::tempdir().unwrap();
     let st = Command::new("tar")
         .arg("-xzf")
@@ -181,8 +179,9 @@ fn the_report_renders_and_runs_in_headless_chromium() {
             .output()
             .is_ok_and(|o| o.status.success())
     });
-    let Some(chromium) = chromium else {
-        eprintln!("skipping: chromium is not installed (scripts/test installs it)");
+    let Some(chromium) = skip::require_or_skip(
+        chromium.ok_or("chromium is not installed (scripts/test installs it)"),
+    ) else {
         return;
     };
     let tmp = tempfile::tempdir().unwrap();

@@ -212,7 +212,6 @@ fn open_and_hold(case: &str, path: &Path, frame_says: &[&str]) -> String {
 #[test]
 fn finding_1_a_self_navigating_report_stays_bounded() {
     if !e2e::enabled() {
-        eprintln!("skipping desktop end-to-end test: set SNAPDESK_E2E=1 (scripts/test does)");
         return;
     }
     let tmp = tempfile::tempdir().unwrap();
@@ -227,7 +226,6 @@ fn finding_1_a_self_navigating_report_stays_bounded() {
 #[test]
 fn finding_2_a_zip_bomb_of_iggy_sections_stays_bounded() {
     if !e2e::enabled() {
-        eprintln!("skipping desktop end-to-end test: set SNAPDESK_E2E=1 (scripts/test does)");
         return;
     }
     let tmp = tempfile::tempdir().unwrap();
@@ -246,7 +244,6 @@ fn finding_2_a_zip_bomb_of_iggy_sections_stays_bounded() {
 #[test]
 fn finding_3_tables_and_paragraphs_parse_and_show_within_bounds() {
     if !e2e::enabled() {
-        eprintln!("skipping desktop end-to-end test: set SNAPDESK_E2E=1 (scripts/test does)");
         return;
     }
     let tmp = tempfile::tempdir().unwrap();
@@ -326,22 +323,17 @@ impl Drop for Listener {
     }
 }
 
-/// Binds a privileged port: root only. Outside CI a machine without it skips the port.
+/// Binds a privileged port: root only (CI runs as root). Elsewhere that port is skipped.
 fn bind_or_explain(addr: &str) -> Option<Listener> {
-    match Listener::bind(addr) {
-        Ok(l) => Some(l),
-        Err(e) if std::env::var("CI").as_deref() != Ok("true") => {
-            eprintln!("SKIPPED: cannot listen on {addr} ({e}); run as root to cover it");
-            None
-        }
-        Err(e) => panic!("cannot listen on {addr} under CI: {e}"),
-    }
+    snapdesk_tests::skip::require_or_skip(
+        Listener::bind(addr)
+            .map_err(|e| format!("cannot listen on {addr} ({e}); run as root to cover it")),
+    )
 }
 
 #[test]
 fn findings_4_and_5_the_frame_reaches_no_loopback_port_and_no_command() {
     if !e2e::enabled() {
-        eprintln!("skipping desktop end-to-end test: set SNAPDESK_E2E=1 (scripts/test does)");
         return;
     }
     let random = Listener::bind("127.0.0.1:0").unwrap();
@@ -434,7 +426,6 @@ fn files_under(dir: &Path) -> Vec<String> {
 #[test]
 fn finding_9_webkit_writes_nothing_under_home_outside_the_data_directory() {
     if !e2e::enabled() {
-        eprintln!("skipping desktop end-to-end test: set SNAPDESK_E2E=1 (scripts/test does)");
         return;
     }
     let home = tempfile::tempdir().unwrap();

@@ -12,9 +12,9 @@ const ARROW_DOWN: &str = "\u{E015}";
 const ARROW_UP: &str = "\u{E013}";
 const ENTER: &str = "\u{E007}";
 
+/// The app under WebDriver, or `None` after a skip (a failure under `CI=true`).
 fn app_or_skip() -> Option<App> {
     if !e2e::enabled() {
-        eprintln!("skipping desktop end-to-end test: set SNAPDESK_E2E=1 (scripts/test does)");
         return None;
     }
     Some(App::launch().expect("the app launches under WebDriver"))
@@ -107,7 +107,12 @@ fn both_themes_render_with_different_colours() {
             json!([theme]),
         )
         .unwrap();
-        std::thread::sleep(Duration::from_millis(300));
+        // Wait for the theme's colour to apply rather than a fixed time.
+        let before = colours.last().cloned();
+        app.wait_for("the theme's background", Duration::from_secs(5), |a| {
+            Ok(Some(bg(a)) != before)
+        })
+        .unwrap();
         colours.push(bg(&app));
         for name in SECTIONS {
             app.click_testid(&format!("nav-{name}")).unwrap();

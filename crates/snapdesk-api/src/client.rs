@@ -803,6 +803,16 @@ pub fn new_idempotency_key() -> String {
 mod tests {
     use super::*;
 
+    /// `Client::new` refuses with `invalid_input`, and the message names `names`.
+    #[track_caller]
+    fn assert_invalid(url: &str, key: &str, names: &str) {
+        let err = Client::new(url, key, ClientOptions::default()).unwrap_err();
+        assert!(matches!(err, ApiError::Invalid(_)), "{err:?}");
+        let e = err.into_error(false);
+        assert_eq!(e.code, snapdesk_core::ErrorCode::InvalidInput);
+        assert!(e.message.contains(names), "{}", e.message);
+    }
+
     #[test]
     fn base_url_is_accepted_with_or_without_trailing_slash() {
         let a = Client::new("https://sup.example", "k", ClientOptions::default()).unwrap();
@@ -812,7 +822,7 @@ mod tests {
             "https://sup.example/deployments/7/snapshots"
         );
         assert_eq!(a.snapshots_url(7), b.snapshots_url(7));
-        assert!(Client::new("http://10.0.0.5:8080", "k", ClientOptions::default()).is_err());
+        assert_invalid("http://10.0.0.5:8080", "k", "10.0.0.5");
         assert!(Client::new("http://localhost:8080", "k", ClientOptions::default()).is_ok());
         assert!(Client::new("http://[::1]:8080", "k", ClientOptions::default()).is_ok());
         let c = Client::new("http://127.0.0.1:9/prefix", "k", ClientOptions::default()).unwrap();
@@ -820,9 +830,9 @@ mod tests {
             c.snapshot_url(1, 2).as_str(),
             "http://127.0.0.1:9/prefix/deployments/1/snapshots/2"
         );
-        assert!(Client::new("ftp://x", "k", ClientOptions::default()).is_err());
-        assert!(Client::new("not a url", "k", ClientOptions::default()).is_err());
-        assert!(Client::new("https://x", " ", ClientOptions::default()).is_err());
+        assert_invalid("ftp://x", "k", "ftp");
+        assert_invalid("not a url", "k", "not a url");
+        assert_invalid("https://x", " ", "API key");
     }
 
     #[test]
@@ -852,6 +862,67 @@ mod tests {
     fn s3_errors_are_read() {
         let xml = "<?xml version=\"1.0\"?><Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>";
         assert_eq!(s3_message(xml), "AccessDenied: Request has expired");
+    }
+
+    /// A loopback HTTP server that answers every request with a bodiless 503 and counts the
+    /// requests it received (counted before it answers, so a client that got its answer has
+    /// been counted).
+    fn always_503() -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+        use std::io::{BufRead, BufReader, Read, Write};
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let hits = std::sync::Arc::new(AtomicUsize::new(0));
+        let counter = hits.clone();
+        std::thread::spawn(move || {
+            for conn in listener.incoming() {
+                let Ok(conn) = conn else { continue };
+                let mut reader = BufReader::new(conn);
+                let mut length = 0usize;
+                loop {
+                    let mut line = String::new();
+                    if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                        break;
+                    }
+                    let lower = line.to_ascii_lowercase();
+                    if let Some(v) = lower.strip_prefix("content-length:") {
+                        length = v.trim().parse().unwrap_or(0);
+                    }
+                }
+                let mut body = vec![0u8; length];
+                let _ = reader.read_exact(&mut body);
+                counter.fetch_add(1, Ordering::SeqCst);
+                let _ = reader.get_mut().write_all(
+                    b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+                );
+            }
+        });
+        (url, hits)
+    }
+
+    #[tokio::test]
+    async fn a_post_without_an_idempotency_key_is_never_retried_and_one_with_a_key_is() {
+        use std::sync::atomic::Ordering;
+        let (url, hits) = always_503();
+        let mut opts = ClientOptions::default();
+        opts.retry.base_delay = Duration::from_millis(1);
+        opts.retry.max_delay = Duration::from_millis(5);
+        let limit = opts.retry.max_attempts as usize;
+        let c = Client::new(&url, "k", opts).unwrap();
+        let body = Some("{}".to_owned());
+        let err = c
+            .send(Method::POST, c.snapshots_url(1), body.clone(), None, "t")
+            .await
+            .unwrap_err();
+        assert_eq!(err.status(), Some(503));
+        assert_eq!(hits.load(Ordering::SeqCst), 1, "no retry without a key");
+        // The control: the same server and status with a key is retried to the limit.
+        let err = c
+            .send(Method::POST, c.snapshots_url(1), body, Some("key-1"), "t")
+            .await
+            .unwrap_err();
+        assert_eq!(err.status(), Some(503));
+        assert_eq!(hits.load(Ordering::SeqCst), 1 + limit);
     }
 
     #[test]

@@ -246,7 +246,9 @@ mod tests {
 
     #[test]
     fn bad_names_and_missing_contexts_are_clear() {
-        assert!(validate_name("a b").is_err());
+        let e = validate_name("a b").unwrap_err();
+        assert_eq!(e.code, ErrorCode::InvalidInput);
+        assert!(e.message.contains("\"a b\""), "{}", e.message);
         assert!(validate_name("prod-eu_1").is_ok());
         let c = Contexts::default();
         let e = c.resolve(None).unwrap_err();

@@ -650,7 +650,14 @@ pub fn snapshots(
                         }
                     });
                 }
-                out.print(&results, |w| {
+                // With --json a failed run prints one value, the error, the per-node results in
+                // its details: a script reads a single JSON document from standard output.
+                if let (Some(e), true) = (&mut first_error, out.json()) {
+                    let mut d = e.details.take().unwrap_or_else(|| serde_json::json!({}));
+                    d["results"] = serde_json::json!(results);
+                    e.details = Some(d);
+                } else {
+                    out.print(&results, |w| {
                     w.iter()
                         .map(|x| match x.get("error") {
                             Some(e) => format!(
@@ -666,7 +673,8 @@ pub fn snapshots(
                         })
                         .collect::<Vec<_>>()
                         .join("\n")
-                })?;
+                    })?;
+                }
                 if let Some(mut e) = first_error {
                     // The first failure's code and hint; the count when there were several.
                     if results.len() > 1 {
@@ -707,7 +715,20 @@ pub fn snapshots(
                         })),
                     }
                 }
-                out.print(&serde_json::json!({ "deleted": deleted, "failed": failures }), |_| {
+                let outcome = serde_json::json!({ "deleted": deleted, "failed": failures });
+                let first_failure = failures.first().map(|f| {
+                    serde_json::from_value::<Error>(f["error"].clone())
+                        .unwrap_or_else(|_| Error::new(ErrorCode::Api, "some deletions failed"))
+                });
+                // With --json a failed run prints one value, the error, the outcome in its
+                // details: a script reads a single JSON document from standard output.
+                if let (Some(mut e), true) = (first_failure.clone(), out.json()) {
+                    let mut d = e.details.take().unwrap_or_else(|| serde_json::json!({}));
+                    d["outcome"] = outcome;
+                    e.details = Some(d);
+                    return Err(e);
+                }
+                out.print(&outcome, |_| {
                     let mut t = format!("deleted {} snapshot item(s): {}", deleted.len(), deleted.join(", "));
                     for f in &failures {
                         t.push_str(&format!(
@@ -718,10 +739,9 @@ pub fn snapshots(
                     }
                     t
                 })?;
-                match failures.first() {
+                match first_failure {
                     None => Ok(()),
-                    Some(first) => Err(serde_json::from_value::<Error>(first["error"].clone())
-                        .unwrap_or_else(|_| Error::new(ErrorCode::Api, "some deletions failed"))),
+                    Some(e) => Err(e),
                 }
             }
         }

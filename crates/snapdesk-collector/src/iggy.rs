@@ -346,7 +346,8 @@ cert_file = "core/certs/iggy_cert.pem"
         assert_eq!(lookup_str(&v, "tcp.address"), Some("127.0.0.1:8090"));
         assert_eq!(lookup_bool(&v, "tcp.tls.enabled"), Some(false));
         assert!(lookup(&v, "http.jwt").is_none());
-        assert!(parse_config("[tcp\nenabled = ").is_err());
+        let e = parse_config("[tcp\nenabled = ").unwrap_err();
+        assert!(e.contains("TOML parse error at line 1"), "{e}");
     }
 
     #[test]
@@ -377,7 +378,8 @@ cert_file = "core/certs/iggy_cert.pem"
             data_dir: Some(dir.path().join("does-not-exist")),
         };
         let t = discover(&hints);
-        assert!(matches!(t.config, Some(Err(_))));
+        let e = t.config.unwrap().unwrap_err();
+        assert!(e.contains("TOML parse error at line 1"), "{e}");
         assert!(t.data_dir.is_none());
     }
 

@@ -10,3 +10,9 @@ pub mod runner;
 pub mod sys;
 
 pub use collect::{collect, CollectOptions, Collected, Progress};
+
+// The suite's one skip-or-fail rule (a skip is a failure under `CI=true`), shared as a file:
+// this crate cannot depend on `snapdesk-tests`, which depends on it through the emulator.
+#[cfg(test)]
+#[path = "../../../tests/src/skip.rs"]
+pub(crate) mod test_skip;

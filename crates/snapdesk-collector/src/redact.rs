@@ -1302,7 +1302,13 @@ key = ""
         std::fs::write(&path, "literal:s3cr3t-value\n").unwrap();
         let r = Redactor::with_extra_rules_file(&path).unwrap();
         assert_eq!(r.redact("x s3cr3t-value y").0, "x [REDACTED] y");
-        assert!(Redactor::with_extra_rules_file(&dir.path().join("missing")).is_err());
+        let missing = dir.path().join("missing");
+        let e = Redactor::with_extra_rules_file(&missing).unwrap_err();
+        assert!(
+            matches!(&e, RedactError::Io { path, source }
+                if *path == missing && source.kind() == std::io::ErrorKind::NotFound),
+            "{e:?}"
+        );
     }
 
     #[test]

@@ -25,3 +25,9 @@ pub fn user_agent() -> String {
 
 pub mod info;
 pub use info::AppInfo;
+
+// The suite's one skip-or-fail rule (a skip is a failure under `CI=true`), shared as a file:
+// this crate cannot depend on `snapdesk-tests`, which depends on it.
+#[cfg(test)]
+#[path = "../../../tests/src/skip.rs"]
+pub(crate) mod test_skip;

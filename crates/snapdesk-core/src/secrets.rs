@@ -83,15 +83,17 @@ pub fn delete_key(account: &str) -> Result<()> {
 mod tests {
     use super::*;
 
-    /// Runs only where a real Secret Service is up (scripts/test starts one).
+    /// Runs only where a real Secret Service is up (scripts/test starts one); otherwise a
+    /// skip, and a failure under `CI=true`.
     fn keyring_available() -> bool {
-        if std::env::var("SNAPDESK_KEYRING_TESTS").as_deref() == Ok("1") {
-            return true;
-        }
-        eprintln!(
-            "skipping keyring test: set SNAPDESK_KEYRING_TESTS=1 inside a Secret Service session"
-        );
-        false
+        crate::test_skip::require_or_skip(
+            if std::env::var("SNAPDESK_KEYRING_TESTS").as_deref() == Ok("1") {
+                Ok(())
+            } else {
+                Err("keyring test: set SNAPDESK_KEYRING_TESTS=1 inside a Secret Service session")
+            },
+        )
+        .is_some()
     }
 
     #[test]

@@ -10,9 +10,16 @@
 //! | `truncate` | the real response's headers with the full `Content-Length`, then half the body, then the connection is closed |
 //! | `malformed_json` | `200` with a JSON body cut in the middle |
 //! | `reset` | the connection is closed without a response |
+//! | `corrupt` | the real response's headers and length, every body byte replaced by zero |
+//!
+//! With `advance_clock_secs`, a fault also moves the emulator's clock on when it acts (a
+//! `truncate` just before it cuts the body): a URL can expire exactly between a download's
+//! break and its resume, with no race against the test.
 //!
 //! `DELETE /_admin/faults` clears the queue. `POST /_admin/clock {"advance_secs": N}` moves
-//! the emulator's clock. `GET /_admin/state` dumps the state. `POST /_admin/seed
+//! the emulator's clock. `GET /_admin/state` dumps the state. `GET /_admin/requests` lists
+//! the last API and storage requests as received (method, path, `idempotency-key`, the fault
+//! applied), so that tests can count attempts at the server. `POST /_admin/seed
 //! {"deployment_id": "...", "archive_bytes": N}` adds a completed one-node snapshot whose
 //! archive is about N bytes.
 
@@ -44,6 +51,9 @@ pub enum FaultKind {
     NodeFailure,
     /// The body is sent at `bytes_per_sec` (default 256 KiB/s): a slow link.
     Throttle,
+    /// The whole body arrives, with the real length, but every byte is zero: what a client
+    /// must refuse to keep (a download that is not a ZIP).
+    Corrupt,
 }
 
 /// The body of `POST /_admin/faults`.
@@ -64,6 +74,9 @@ pub struct FaultSpec {
     pub path_prefix: Option<String>,
     #[serde(default)]
     pub method: Option<String>,
+    /// Moves the emulator's clock on by this many seconds when the fault acts.
+    #[serde(default)]
+    pub advance_clock_secs: Option<i64>,
 }
 
 fn one() -> u32 {
@@ -75,6 +88,39 @@ fn one() -> u32 {
 pub struct Fault {
     pub remaining: u32,
     pub spec: FaultSpec,
+}
+
+/// One request as the emulator received it (`GET /_admin/requests`).
+#[derive(Debug, Clone, Serialize)]
+pub struct RequestRecord {
+    pub method: String,
+    pub path: String,
+    /// The `idempotency-key` header, when sent.
+    pub idempotency_key: Option<String>,
+    /// The fault applied to this request, if any.
+    pub fault: Option<FaultKind>,
+}
+
+/// How many requests the journal keeps (the oldest go first): enough for any test, bounded
+/// for long demos and benchmarks.
+pub(crate) const JOURNAL_LIMIT: usize = 10_000;
+
+fn journal(app: &App, req: &Request, fault: Option<FaultKind>) {
+    let record = RequestRecord {
+        method: req.method().to_string(),
+        path: req.uri().path().to_owned(),
+        idempotency_key: req
+            .headers()
+            .get("idempotency-key")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned),
+        fault,
+    };
+    let mut inner = app.lock();
+    if inner.requests.len() >= JOURNAL_LIMIT {
+        inner.requests.pop_front();
+    }
+    inner.requests.push_back(record);
 }
 
 /// A delay the create handler applies itself (after recording the idempotency key).
@@ -132,9 +178,16 @@ pub(crate) async fn faults_mw(State(app): State<App>, mut req: Request, next: Ne
     if path.starts_with("/_admin") {
         return next.run(req).await;
     }
-    let Some(spec) = take_fault(&app, req.method(), &path) else {
+    let fault = take_fault(&app, req.method(), &path);
+    journal(&app, &req, fault.as_ref().map(|f| f.kind));
+    let Some(spec) = fault else {
         return next.run(req).await;
     };
+    // A truncation moves the clock when it cuts the body; every other fault right away.
+    let advance = spec.advance_clock_secs.filter(|s| *s != 0);
+    if let (Some(secs), false) = (advance, spec.kind == FaultKind::Truncate) {
+        app.advance_clock(secs);
+    }
     let rid = request_id(req.extensions());
     match spec.kind {
         FaultKind::Status => {
@@ -161,7 +214,14 @@ pub(crate) async fn faults_mw(State(app): State<App>, mut req: Request, next: Ne
         }
         FaultKind::Truncate => {
             let resp = next.run(req).await;
-            truncate(resp).await
+            truncate(resp, advance.map(|secs| (app.clone(), secs))).await
+        }
+        FaultKind::Corrupt => {
+            let (parts, body) = next.run(req).await.into_parts();
+            let stream = body
+                .into_data_stream()
+                .map(|chunk| chunk.map(|c| Bytes::from(vec![0u8; c.len()])));
+            Response::from_parts(parts, Body::from_stream(stream))
         }
         FaultKind::Throttle => {
             let rate = spec.bytes_per_sec.unwrap_or(256 * 1024).max(1);
@@ -205,11 +265,13 @@ struct Truncating {
     sent: u64,
     half: u64,
     finished: bool,
+    /// The clock to move on, and by how much, just before the cut.
+    advance: Option<(App, i64)>,
 }
 
 /// Keeps the headers (and the full `Content-Length`), sends half the body, pauses so that
 /// it reaches the client, then fails the body, which closes the connection.
-async fn truncate(resp: Response) -> Response {
+async fn truncate(resp: Response, advance: Option<(App, i64)>) -> Response {
     let (mut parts, body) = resp.into_parts();
     let declared = parts
         .headers
@@ -234,6 +296,7 @@ async fn truncate(resp: Response) -> Response {
         sent: 0,
         half: len / 2,
         finished: false,
+        advance,
     };
     let stream = futures_util::stream::unfold(st, |mut st| async move {
         if st.finished {
@@ -241,6 +304,9 @@ async fn truncate(resp: Response) -> Response {
         }
         if st.sent >= st.half {
             tokio::time::sleep(Duration::from_millis(150)).await;
+            if let Some((app, secs)) = st.advance.take() {
+                app.advance_clock(secs);
+            }
             st.finished = true;
             let e = io::Error::new(
                 io::ErrorKind::ConnectionAborted,
@@ -454,9 +520,20 @@ pub(crate) async fn get_state(State(app): State<App>, req: Request) -> Response 
         "items": items,
         "faults": inner.faults,
         "idempotency_records": inner.idem.len(),
+        // Records whose first request is still being handled (a create held by a delay).
+        "idempotency_in_progress": inner.idem.values().filter(|e| e.outcome.is_none()).count(),
     });
     drop(inner);
     json_response(StatusCode::OK, &value)
+}
+
+pub(crate) async fn get_requests(State(app): State<App>, req: Request) -> Response {
+    let rid = request_id(req.extensions());
+    if let Err(p) = admin_auth(&app, req.headers()) {
+        return problem_response(p, &rid);
+    }
+    let requests: Vec<RequestRecord> = app.lock().requests.iter().cloned().collect();
+    json_response(StatusCode::OK, &serde_json::json!({ "requests": requests }))
 }
 
 #[derive(Debug, Deserialize)]

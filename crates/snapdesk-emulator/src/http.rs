@@ -49,6 +49,7 @@ pub(crate) fn router(app: App) -> Router {
         )
         .route("/_admin/clock", post(faults::post_clock))
         .route("/_admin/state", get(faults::get_state))
+        .route("/_admin/requests", get(faults::get_requests))
         .route("/_admin/seed", post(faults::post_seed))
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(

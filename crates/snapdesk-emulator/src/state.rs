@@ -116,6 +116,8 @@ pub(crate) struct Inner {
     pub next_id: u64,
     pub idem: HashMap<IdemKey, IdemEntry>,
     pub faults: Vec<Fault>,
+    /// The last requests received, for `GET /_admin/requests`.
+    pub requests: std::collections::VecDeque<crate::faults::RequestRecord>,
 }
 
 #[derive(Debug, Serialize, Deserialize)]

@@ -221,9 +221,38 @@ async fn authentication_and_not_found() {
     emu.shutdown().await;
 }
 
+async fn admin_get(c: &Client, emu: &Emulator, path: &str) -> Value {
+    let resp = c
+        .get(format!("{}/_admin/{path}", emu.supervisor_url))
+        .header("x-admin-token", ADMIN)
+        .send()
+        .await
+        .expect("admin");
+    assert!(
+        resp.status().is_success(),
+        "admin {path}: {}",
+        resp.status()
+    );
+    resp.json().await.expect("admin json")
+}
+
+/// Processing that never ends on its own: a test finishes it by moving the emulator's clock
+/// (see [`finish_processing`]), so no window depends on how fast the machine is.
+const FOREVER_MS: u64 = 3_600_000;
+
+async fn finish_processing(c: &Client, emu: &Emulator) {
+    admin(
+        c,
+        emu,
+        "clock",
+        json!({ "advance_secs": FOREVER_MS / 1000 + 1 }),
+    )
+    .await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn create_list_complete_download() {
-    let emu = emulator(900).await;
+    let emu = emulator(FOREVER_MS).await;
     let c = client();
     let r = create(&c, &emu, EVENTS, Some(json!({}))).await;
     assert_eq!(r.status(), StatusCode::NO_CONTENT);
@@ -250,6 +279,7 @@ async fn create_list_complete_download() {
     let r = create(&c, &emu, EVENTS, None).await;
     problem(r, 409, "snapshot_in_progress").await;
 
+    finish_processing(&c, &emu).await;
     let its = wait_completed(&c, &emu, EVENTS).await;
     let dir = tempfile::tempdir().expect("tempdir");
     let mut fails = Vec::new();
@@ -377,17 +407,23 @@ async fn idempotency() {
     let its = wait_completed(&c, &emu, EVENTS).await;
     assert_eq!(its.len(), 3);
 
-    // In progress: the first request is held by a delay fault.
+    // In progress: the first request is held by a delay fault. The second goes only once
+    // the emulator says the first is in progress (polled, not a guessed sleep); the delay
+    // leaves it seconds to arrive.
     admin(
         &c,
         &emu,
         "faults",
-        json!({ "kind": "delay", "delay_ms": 1500, "count": 1, "method": "POST",
+        json!({ "kind": "delay", "delay_ms": 3000, "count": 1, "method": "POST",
                 "path_prefix": "/deployments" }),
     )
     .await;
     let first = tokio::spawn(post("k2".into(), json!({})));
-    tokio::time::sleep(Duration::from_millis(400)).await;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while admin_get(&c, &emu, "state").await["idempotency_in_progress"] != 1 {
+        assert!(Instant::now() < deadline, "the first request never arrived");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     let r = post("k2".into(), json!({})).await.expect("send");
     problem(r, 409, "idempotent_request_in_progress").await;
     let r = first.await.expect("join").expect("send");
@@ -570,7 +606,12 @@ async fn faults_and_resume() {
     .await;
     let r = list(&c, &emu, EVENTS, "").await;
     assert_eq!(r.status(), StatusCode::OK);
-    assert!(serde_json::from_str::<Value>(&r.text().await.expect("text")).is_err());
+    let e = serde_json::from_str::<Value>(&r.text().await.expect("text")).unwrap_err();
+    assert_eq!(
+        e.classify(),
+        serde_json::error::Category::Eof,
+        "cut mid-body: {e}"
+    );
 
     admin(
         &c,
@@ -668,5 +709,114 @@ async fn seeded_archive_has_the_asked_size() {
     std::fs::write(&path, &bytes).expect("write");
     let opened = archive::open(&path).expect("valid archive");
     assert_eq!(opened.kind, ArchiveKind::Snapdesk);
+    emu.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_request_journal_records_every_request_with_its_idempotency_key_and_fault() {
+    let emu = emulator(FOREVER_MS).await;
+    let c = client();
+    admin(
+        &c,
+        &emu,
+        "faults",
+        json!({ "kind": "status", "status": 503, "count": 2, "method": "POST",
+                "path_prefix": "/deployments" }),
+    )
+    .await;
+    for key in ["key-a", "key-a", "key-a"] {
+        c.post(snapshots_url(&emu, EVENTS))
+            .header("ld-api-key", MANAGE)
+            .header("idempotency-key", key)
+            .json(&json!({}))
+            .send()
+            .await
+            .expect("send");
+    }
+    list(&c, &emu, EVENTS, "").await;
+    let v = admin_get(&c, &emu, "requests").await;
+    let reqs = v["requests"].as_array().expect("requests");
+    let path = format!("/deployments/{EVENTS}/snapshots");
+    let seen: Vec<(&str, &str, Option<&str>, &Value)> = reqs
+        .iter()
+        .map(|r| {
+            (
+                r["method"].as_str().unwrap_or_default(),
+                r["path"].as_str().unwrap_or_default(),
+                r["idempotency_key"].as_str(),
+                &r["fault"],
+            )
+        })
+        .collect();
+    let status = json!("status");
+    assert_eq!(
+        seen,
+        vec![
+            ("POST", path.as_str(), Some("key-a"), &status),
+            ("POST", path.as_str(), Some("key-a"), &status),
+            ("POST", path.as_str(), Some("key-a"), &Value::Null),
+            ("GET", path.as_str(), None, &Value::Null),
+        ],
+        "admin requests are not journaled, API requests are, in order"
+    );
+    emu.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_corrupt_body_keeps_its_length_and_a_truncation_can_expire_the_url() {
+    let emu = emulator(100).await;
+    let c = client();
+    let v = admin(
+        &c,
+        &emu,
+        "seed",
+        json!({ "deployment_id": EVENTS.to_string(), "archive_bytes": 100_000 }),
+    )
+    .await;
+    let id = v["id"].as_u64().expect("id");
+    let url = download_url(&c, &emu, EVENTS, id).await;
+    let whole = c
+        .get(&url)
+        .send()
+        .await
+        .expect("get")
+        .bytes()
+        .await
+        .expect("body");
+    assert!(whole.starts_with(b"PK"));
+
+    admin(
+        &c,
+        &emu,
+        "faults",
+        json!({ "kind": "corrupt", "path_prefix": "/_storage" }),
+    )
+    .await;
+    let r = c.get(&url).send().await.expect("get");
+    assert_eq!(r.status(), StatusCode::OK);
+    let zeros = r.bytes().await.expect("a whole body");
+    assert_eq!(zeros.len(), whole.len());
+    assert!(zeros.iter().all(|b| *b == 0));
+
+    // The clock moves past the URL's lifetime as the body is cut: the resume is refused.
+    admin(
+        &c,
+        &emu,
+        "faults",
+        json!({ "kind": "truncate", "path_prefix": "/_storage", "advance_clock_secs": 3600 }),
+    )
+    .await;
+    let r = c.get(&url).send().await.expect("get");
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(r.bytes().await.is_err_and(|e| e.is_body() || e.is_decode()));
+    let r = c
+        .get(&url)
+        .header("range", "bytes=10-")
+        .send()
+        .await
+        .expect("resume");
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let xml = r.text().await.expect("xml");
+    assert!(xml.contains("Request has expired"), "{xml}");
     emu.shutdown().await;
 }

@@ -10,14 +10,15 @@ use snapdesk_report::archive::{self, ArchiveKind, ArchiveWriter, Manifest};
 use snapdesk_report::model::{Check, Evidence, Fact, LogSource, Producer, Report, Status};
 use snapdesk_report::{parse, render, sample};
 
+// The one skip-or-fail rule of the suite, shared as a file: this crate cannot depend on
+// `snapdesk-tests`, which depends on it.
+#[path = "../../../tests/src/skip.rs"]
+mod skip;
+
+/// The Iggy fixtures (`../shared/fixtures/iggy` beside the checkout); a skip outside CI when
+/// they are absent, a failure under `CI=true`.
 fn fixtures() -> Option<PathBuf> {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures/iggy");
-    if p.is_dir() {
-        Some(p)
-    } else {
-        eprintln!("skipping: ../shared/fixtures is absent");
-        None
-    }
+    skip::fixtures_or_skip(env!("CARGO_MANIFEST_DIR")).map(|p| p.join("iggy"))
 }
 
 fn status() -> impl Strategy<Value = Status> {
@@ -318,6 +319,7 @@ fn malformed_archives_get_clear_errors() {
     let empty = tmp.path().join("empty.zip");
     write_zip(&empty, &[("notes.md", b"nothing here")]);
     let e = snapdesk_core::Error::from(archive::open(&empty).unwrap_err());
+    assert_eq!(e.code, snapdesk_core::ErrorCode::Archive);
     assert!(e.message.contains("holds no report"), "{}", e.message);
 
     let missing = tmp.path().join("missing.zip");
@@ -334,5 +336,6 @@ fn malformed_archives_get_clear_errors() {
         ],
     );
     let e = snapdesk_core::Error::from(archive::open(&badm).unwrap_err());
+    assert_eq!(e.code, snapdesk_core::ErrorCode::Archive);
     assert!(e.message.contains("manifest"), "{}", e.message);
 }

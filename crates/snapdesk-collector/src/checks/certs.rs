@@ -728,11 +728,11 @@ mod tests {
 
     #[test]
     fn garbage_is_not_a_certificate() {
-        assert!(read_cert_chain(b"hello").is_err());
-        assert!(
-            read_cert_chain(b"-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n")
-                .is_err()
-        );
+        let e = read_cert_chain(b"hello").unwrap_err();
+        assert!(e.starts_with("neither PEM nor a DER certificate"), "{e}");
+        let e = read_cert_chain(b"-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n")
+            .unwrap_err();
+        assert_eq!(e, "no CERTIFICATE block in the file");
     }
 
     fn info(subject: &str, issuer: &str) -> CertInfo {
