@@ -94,7 +94,7 @@ fn the_frame_reaches_neither_ipc_nor_parent_nor_network() {
     let stop = Arc::new(AtomicBool::new(false));
     let s2 = stop.clone();
     let watcher = std::thread::spawn(move || {
-        let mut accept = || {
+        let accept = || {
             if let Ok((mut c, _)) = listener.accept() {
                 t2.store(true, Ordering::SeqCst);
                 let mut b = [0u8; 64];
