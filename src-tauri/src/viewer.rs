@@ -207,10 +207,7 @@ impl Viewer {
                 return plain(StatusCode::NOT_FOUND, "This report is no longer open.");
             };
             if !entry.take_load(Instant::now()) {
-                return plain(
-                    StatusCode::TOO_MANY_REQUESTS,
-                    "This report reloads itself too often; it was paused.",
-                );
+                return paused();
             }
             entry.view.clone()
         };
@@ -257,6 +254,25 @@ fn plain(status: StatusCode, text: &'static str) -> Response<Cow<'static, [u8]>>
         .header(header::CONTENT_SECURITY_POLICY, "default-src 'none'")
         .body(Cow::Borrowed(text.as_bytes()))
         .unwrap_or_default()
+}
+
+/// The page a report gets when it reloads itself in a loop: a styled notice, no script.
+fn paused() -> Response<Cow<'static, [u8]>> {
+    let page = view::notice_page(
+        "Report paused",
+        "This report reloads itself too often, so Snapdesk paused it. Go back to the library and open it again to load it once more.",
+    );
+    secure(
+        Response::builder(),
+        StatusCode::TOO_MANY_REQUESTS,
+        "text/html; charset=utf-8",
+    )
+    .header(
+        header::CONTENT_SECURITY_POLICY,
+        "default-src 'none'; style-src 'unsafe-inline'",
+    )
+    .body(Cow::Owned(page.into_bytes()))
+    .unwrap_or_else(|_| plain(StatusCode::TOO_MANY_REQUESTS, "Report paused."))
 }
 
 /// Which URLs a webview may navigate to (frames included): this platform's app and report
@@ -408,7 +424,17 @@ mod tests {
             .count();
         // A burst of 8, plus whatever refilled while the loop ran (well under a second).
         assert!((8..=12).contains(&served), "{served}");
-        assert_eq!(v.respond(&u).status(), StatusCode::TOO_MANY_REQUESTS);
+        let paused = v.respond(&u);
+        assert_eq!(paused.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(
+            header_of(&paused, header::CONTENT_SECURITY_POLICY),
+            "default-src 'none'; style-src 'unsafe-inline'"
+        );
+        assert_eq!(
+            header_of(&paused, header::X_CONTENT_TYPE_OPTIONS),
+            "nosniff"
+        );
+        assert!(String::from_utf8_lossy(paused.body()).contains("paused it"));
         // The page is one shared allocation, whatever the number of requests.
         let open = v.open.lock().unwrap();
         let entry = open.get(&opened.token).unwrap();

@@ -218,7 +218,11 @@ fn finding_1_a_self_navigating_report_stays_bounded() {
     let zip = hostile::navigation_loop(tmp.path()).unwrap();
     // The loop is paused by the viewer after a few loads: the frame shows why.
     assert_eq!(
-        open_and_hold("navigation-loop", &zip, &["reloads itself too often"]),
+        open_and_hold(
+            "navigation-loop",
+            &zip,
+            &["reloads itself too often, so Snapdesk paused it"]
+        ),
         "ready"
     );
 }
