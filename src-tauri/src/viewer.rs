@@ -442,6 +442,20 @@ mod tests {
     }
 
     #[test]
+    fn the_page_served_is_the_one_read_at_open_even_if_the_file_changes() {
+        let v = Viewer::default();
+        let tmp = tempfile::tempdir().unwrap();
+        let zip = write_report(tmp.path());
+        let opened = v.open(zip.clone(), None).unwrap();
+        let first = v.respond(&uri(&opened.url)).into_body().into_owned();
+        // Replace the archive on disk with something else entirely.
+        std::fs::write(&zip, b"not a zip any more").unwrap();
+        let second = v.respond(&uri(&opened.url));
+        assert_eq!(second.status(), StatusCode::OK);
+        assert_eq!(second.body().as_ref(), &first[..]);
+    }
+
+    #[test]
     fn tokens_are_128_random_bits() {
         let a = new_token();
         let b = new_token();

@@ -203,3 +203,45 @@ pub fn escape_attempts(dir: &Path, ports: &[u16]) -> Result<PathBuf> {
         vec![("index.html", text(html))],
     )
 }
+
+/// Finding 6: one of our archives edited after collection. Its manifest claims 99 passing
+/// checks and redacted secrets; its report has a failing check, a planted secret and a script
+/// that tells the parent it has 99 checks; `report.html` no longer matches the manifest's
+/// sha256. Returns the path and how many checks the report really has.
+pub fn lying_archive(dir: &Path) -> Result<(PathBuf, usize)> {
+    use snapdesk_report::archive::{ArchiveWriter, Manifest, REPORT_ENTRY};
+    use snapdesk_report::{Status, StatusCounts};
+
+    let mut report = snapdesk_report::sample::sample_report(6, 2);
+    report.checks[0].status = Status::Fail;
+    report.checks[0].summary = "password=hunter2-planted-secret".into();
+    let honest = snapdesk_report::render::render(&report);
+    let original = dir.join("lying-original.zip");
+    let mut w = ArchiveWriter::create(&original)?;
+    w.add_bytes(REPORT_ENTRY, honest.as_bytes(), true)?;
+    let mut m = Manifest::new("all-good".into(), "node-1".into(), report.collector.clone());
+    m.checks = StatusCounts {
+        pass: 99,
+        ..StatusCounts::default()
+    };
+    m.redaction.redacted = true;
+    w.finish(&mut m)?;
+
+    let edited = honest.replace(
+        "</body>",
+        "<script>parent.postMessage({type:'snapdesk-report-ready',checks:99},'*')</script></body>",
+    );
+    let path = dir.join("lying.zip");
+    let mut input = zip::ZipArchive::new(File::open(&original)?)?;
+    let mut out = zip::ZipWriter::new(File::create(&path)?);
+    for i in 0..input.len() {
+        let f = input.by_index_raw(i)?;
+        if f.name().map(|n| n != REPORT_ENTRY).unwrap_or(true) {
+            out.raw_copy_file(f)?;
+        }
+    }
+    out.start_file(REPORT_ENTRY, deflated())?;
+    out.write_all(edited.as_bytes())?;
+    out.finish()?;
+    Ok((path, report.checks.len()))
+}

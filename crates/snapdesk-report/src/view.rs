@@ -115,7 +115,9 @@ impl ArchiveSummary {
             .as_ref()
             .map(|p| p.notes.clone())
             .unwrap_or_default();
-        let report_shown = !too_large(o, limits);
+        let not_shown = too_large_because(o, limits);
+        let report_shown = not_shown.is_none();
+        notes.extend(not_shown);
         for s in &o.sections {
             if let Some(t) = &s.truncated {
                 notes.push(format!("{}: {}.", s.title, truncation_note(t)));
@@ -154,33 +156,39 @@ impl ArchiveSummary {
     }
 }
 
-/// A report with more elements than the caps is neither parsed nor shown: building its
-/// document is what costs the memory, in the app and in WebKit alike.
-fn too_large(o: &OpenedArchive, limits: &ParseLimits) -> bool {
-    o.parsed
-        .as_ref()
-        .is_some_and(|p| p.elements > limits.max_elements)
+/// Why a report is not shown, when it is too large: building its document costs memory in
+/// the app and in WebKit, and WebKit lays it out on the thread the whole UI shares.
+fn too_large_because(o: &OpenedArchive, limits: &ParseLimits) -> Option<String> {
+    let p = o.parsed.as_ref()?;
+    if p.elements > limits.max_elements {
+        return Some(format!(
+            "This report has {} elements, more than the {} Snapdesk shows safely, so it is not displayed.",
+            p.elements, limits.max_elements
+        ));
+    }
+    if p.tables_in_source > limits.max_tables_shown {
+        return Some(format!(
+            "This report has {} tables, more than the {} Snapdesk shows safely, so it is not displayed.",
+            p.tables_in_source, limits.max_tables_shown
+        ));
+    }
+    None
 }
 
 /// Builds what a viewer serves, once: the report as read at open (shared, not copied), a
 /// notice instead of a report too large to show, or the page of text sections.
 pub fn prepare(o: &OpenedArchive, limits: &ParseLimits) -> PreparedView {
     let summary = ArchiveSummary::of(o, limits);
-    let page: Arc<[u8]> = match &o.html {
-        Some(_) if !summary.report_shown => notice_page(
-            &summary.title,
-            &format!(
-                "This report has {} elements, more than the {} Snapdesk shows safely, so it is not displayed.",
-                o.parsed.as_ref().map(|p| p.elements).unwrap_or_default(),
-                limits.max_elements
-            ),
+    let page: Arc<[u8]> = match (&o.html, too_large_because(o, limits)) {
+        (Some(_), Some(why)) => notice_page(&summary.title, &why).into_bytes().into(),
+        (Some(html), None) => html.clone(),
+        (None, _) => sections_page(
+            &o.path.display().to_string(),
+            &o.sections,
+            o.sections_left_out,
         )
         .into_bytes()
         .into(),
-        Some(html) => html.clone(),
-        None => sections_page(&o.path.display().to_string(), &o.sections, o.sections_left_out)
-            .into_bytes()
-            .into(),
     };
     PreparedView { summary, page }
 }
@@ -253,4 +261,88 @@ pub fn sections_page(title: &str, sections: &[TextSection], left_out: usize) -> 
     }
     out.push_str("</main></body></html>\n");
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::archive::{ArchiveWriter, Manifest, REPORT_ENTRY};
+    use crate::model::Status;
+
+    #[test]
+    fn counts_are_made_from_the_report_and_a_lying_manifest_is_kept_apart() {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("lying.zip");
+        let mut report = crate::sample::sample_report(5, 1);
+        report.checks[0].status = Status::Fail;
+        let counted = StatusCounts::of(&report.checks);
+        let mut w = ArchiveWriter::create(&path).unwrap();
+        w.add_bytes(
+            REPORT_ENTRY,
+            crate::render::render(&report).as_bytes(),
+            true,
+        )
+        .unwrap();
+        let mut m = Manifest::new("s".into(), "h".into(), report.collector.clone());
+        m.checks = StatusCounts {
+            pass: 99,
+            ..StatusCounts::default()
+        };
+        m.redaction.redacted = true;
+        w.finish(&mut m).unwrap();
+
+        let o = archive::open(&path).unwrap();
+        let p = prepare(&o, &ParseLimits::default());
+        assert_eq!(p.summary.counts.as_ref(), Some(&counted));
+        assert!(p.summary.counts.as_ref().unwrap().fail >= 1);
+        assert_eq!(p.summary.claimed_counts.as_ref().unwrap().pass, 99);
+        // The claim is carried as a claim; nothing here verified it.
+        assert_eq!(p.summary.redacted, Some(true));
+        // The page is the very allocation read at open, not a copy.
+        assert!(Arc::ptr_eq(&p.page, o.html.as_ref().unwrap()));
+    }
+
+    #[test]
+    fn a_report_with_too_many_tables_is_read_but_not_shown() {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("tables.zip");
+        let html = format!(
+            "<h2>T</h2>{}<table><tr><td>x</td><td>fail</td></tr></table>",
+            "<table></table>".repeat(6_000)
+        );
+        let mut zw = zip::ZipWriter::new(std::fs::File::create(&path).unwrap());
+        zw.start_file("index.html", zip::write::SimpleFileOptions::default())
+            .unwrap();
+        std::io::Write::write_all(&mut zw, html.as_bytes()).unwrap();
+        zw.finish().unwrap();
+        let o = archive::open(&path).unwrap();
+        let p = prepare(&o, &ParseLimits::default());
+        assert!(!p.summary.report_shown);
+        let page = String::from_utf8_lossy(&p.page).into_owned();
+        assert!(page.contains("6001 tables, more than the 5000"), "{page}");
+        assert!(p.summary.notes.iter().any(|n| n.contains("6001 tables")));
+        // Read all the same, within the reading caps: the one failing row is past them.
+        assert_eq!(o.parsed.as_ref().unwrap().tables.len(), 2_000);
+    }
+
+    #[test]
+    fn an_honest_manifest_has_no_separate_claim() {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("honest.zip");
+        let report = crate::sample::sample_report(5, 1);
+        let mut w = ArchiveWriter::create(&path).unwrap();
+        w.add_bytes(
+            REPORT_ENTRY,
+            crate::render::render(&report).as_bytes(),
+            true,
+        )
+        .unwrap();
+        let mut m = Manifest::new("s".into(), "h".into(), report.collector.clone());
+        m.checks = StatusCounts::of(&report.checks);
+        w.finish(&mut m).unwrap();
+        let p = prepare(&archive::open(&path).unwrap(), &ParseLimits::default());
+        assert_eq!(p.summary.claimed_counts, None);
+        assert!(p.summary.report_shown);
+        assert!(p.summary.notes.is_empty());
+    }
 }

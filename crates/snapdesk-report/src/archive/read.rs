@@ -8,7 +8,7 @@
 //! | report bytes | 32 MiB | a report too large to parse or render |
 //! | ratio | 200x past the first 1 MiB of an entry | ZIP bombs (deflate reaches about 1,000x) |
 //! | bytes kept | 64 MiB over the whole open | many medium entries adding up |
-//! | sections | 24, 2 MiB shown each, 8 MiB in all | Iggy text sections (the bomb of finding 2); a cut is shown, never silent |
+//! | sections | 24, 1 MiB shown each, 4 MiB in all | Iggy text sections (the bomb of finding 2), and WebKit laying out a page of many MiB (seconds of a frozen UI); a cut is shown, never silent |
 //! | time | the caller's [`Cancel`] deadline, checked every 64 KiB | anything slow the other budgets let through |
 //!
 //! Nothing is extracted to disk; entries are read in place. Our own archives are checked
@@ -59,8 +59,8 @@ impl Default for Limits {
             ratio_floor: 1024 * 1024,
             max_kept_bytes: 64 * 1024 * 1024,
             max_sections: 24,
-            max_section_bytes: 2 * 1024 * 1024,
-            max_sections_bytes: 8 * 1024 * 1024,
+            max_section_bytes: 1024 * 1024,
+            max_sections_bytes: 4 * 1024 * 1024,
             max_log_scan_bytes: 64 * 1024 * 1024,
             parse: ParseLimits::default(),
         }
@@ -804,11 +804,11 @@ mod tests {
                 assert!(s.left_out.as_deref().unwrap().contains("ZIP bomb"), "{s:?}");
                 assert!(s.text.is_empty());
             } else {
-                assert_eq!(s.text.len(), 2 * 1024 * 1024, "{n}");
+                assert_eq!(s.text.len(), 1024 * 1024, "{n}");
                 assert_eq!(
                     s.truncated,
                     Some(Truncation {
-                        shown_bytes: 2 * 1024 * 1024,
+                        shown_bytes: 1024 * 1024,
                         total_bytes: None,
                         from_end: false
                     })
@@ -817,7 +817,7 @@ mod tests {
         }
         assert_eq!(by("server_config.txt").truncated, None);
         let kept: usize = o.sections.iter().map(|s| s.text.len()).sum();
-        assert!(kept <= 8 * 1024 * 1024, "{kept}");
+        assert!(kept <= 4 * 1024 * 1024, "{kept}");
     }
 
     #[test]
@@ -826,7 +826,7 @@ mod tests {
         let big = noise(3 * 1024 * 1024);
         let mut files: Vec<(String, Vec<u8>)> = vec![("server_logs.txt".into(), big.clone())];
         for i in 0..40 {
-            // Three more large ones fill the 8 MiB; the rest are small.
+            // Three more large ones fill the 4 MiB; the rest are small.
             let data = if i < 4 {
                 big.clone()
             } else {
@@ -848,15 +848,15 @@ mod tests {
         assert_eq!(
             logs.truncated,
             Some(Truncation {
-                shown_bytes: 2 * 1024 * 1024,
+                shown_bytes: 1024 * 1024,
                 total_bytes: Some(3 * 1024 * 1024),
                 from_end: true
             })
         );
         let shown: usize = o.sections.iter().map(|s| s.text.len()).sum();
-        assert_eq!(shown, 8 * 1024 * 1024);
+        assert_eq!(shown, 4 * 1024 * 1024);
         let empty = o.sections.iter().filter(|s| s.left_out.is_some()).count();
-        assert_eq!(empty, 24 - 4, "4 sections of 2 MiB fill the 8 MiB");
+        assert_eq!(empty, 24 - 4, "4 sections of 1 MiB fill the 4 MiB");
     }
 
     #[test]
@@ -923,6 +923,81 @@ mod tests {
         let (code, msg) = code_of(open_with(&path, &limits, &Cancel::new()).unwrap_err());
         assert_eq!(code, snapdesk_core::ErrorCode::Archive);
         assert!(msg.contains("more than 1048576 bytes"), "{msg}");
+    }
+
+    /// One of our archives: a report with `checks` checks and an Iggy data entry.
+    fn ours(dir: &Path) -> PathBuf {
+        let path = dir.join("ours.zip");
+        let report = crate::sample::sample_report(7, 3);
+        let mut w = crate::archive::ArchiveWriter::create(&path).unwrap();
+        w.add_bytes(
+            REPORT_ENTRY,
+            crate::render::render(&report).as_bytes(),
+            true,
+        )
+        .unwrap();
+        w.add_bytes(super::super::IGGY_DATA_ENTRY, &noise(4096), false)
+            .unwrap();
+        let mut m = Manifest::new("s".into(), "h".into(), report.collector.clone());
+        m.checks = crate::model::StatusCounts::of(&report.checks);
+        w.finish(&mut m).unwrap();
+        path
+    }
+
+    /// A copy of `src` with `report.html` replaced and `extra` entries added, the manifest
+    /// kept as it was (what someone editing an archive by hand produces).
+    fn tampered(src: &Path, dst: &Path, report: &[u8], extra: &[(&str, &[u8])]) {
+        let mut input = ZipArchive::new(File::open(src).unwrap()).unwrap();
+        let mut w = zip::ZipWriter::new(File::create(dst).unwrap());
+        for i in 0..input.len() {
+            let f = input.by_index_raw(i).unwrap();
+            if f.name().map(|n| n == REPORT_ENTRY).unwrap_or(false) {
+                continue;
+            }
+            w.raw_copy_file(f).unwrap();
+        }
+        w.start_file(REPORT_ENTRY, SimpleFileOptions::default())
+            .unwrap();
+        w.write_all(report).unwrap();
+        for (n, d) in extra {
+            w.start_file(*n, SimpleFileOptions::default()).unwrap();
+            w.write_all(d).unwrap();
+        }
+        w.finish().unwrap();
+    }
+
+    #[test]
+    fn our_archives_are_verified_and_an_edited_one_names_what_changed() {
+        let tmp = tempfile::tempdir().unwrap();
+        let good = ours(tmp.path());
+        let o = open(&good).unwrap();
+        assert_eq!(
+            o.integrity.state,
+            IntegrityState::Verified,
+            "{:?}",
+            o.integrity
+        );
+
+        let bad = tmp.path().join("bad.zip");
+        let original = read_entry(&good, REPORT_ENTRY, 1 << 24).unwrap();
+        let mut edited = original.clone();
+        edited.extend_from_slice(b"<!-- edited -->");
+        tampered(&good, &bad, &edited, &[("evil.js", b"alert(1)")]);
+        let o = open(&bad).unwrap();
+        assert_eq!(o.integrity.state, IntegrityState::Mismatch);
+        assert_eq!(o.integrity.mismatched, ["report.html"]);
+        assert_eq!(o.integrity.unlisted, ["evil.js"]);
+        assert!(o.integrity.missing.is_empty());
+        // The page served is the bytes that were checked, edit included.
+        assert_eq!(o.html.as_deref().unwrap(), &edited[..]);
+
+        // Same bytes, different order or nothing added: verified again.
+        let same = tmp.path().join("same.zip");
+        tampered(&good, &same, &original, &[]);
+        assert_eq!(
+            open(&same).unwrap().integrity.state,
+            IntegrityState::Verified
+        );
     }
 
     #[test]

@@ -71,7 +71,7 @@ export function fakeSummary(path: string): ArchiveSummary {
       unlisted: [],
     },
     sections: iggy ? ["Server logs"] : [],
-    notes: iggy ? ["Server logs: showing the last 2.0 MiB of 3.1 MiB."] : [],
+    notes: iggy ? ["Server logs: showing the last 1.0 MiB of 3.1 MiB."] : [],
     report_shown: true,
     has_iggy_data: true,
     size_bytes: 1_843_200 + path.length * 9_137,

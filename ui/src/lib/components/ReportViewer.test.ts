@@ -92,7 +92,7 @@ describe("ReportViewer", () => {
 
   it("lists what was cut while opening", () => {
     setup({ opened: { ...opened, summary: fakeSummary("/home/me/iggy-snapshot.zip") } });
-    expect(screen.getByTestId("viewer-notes").textContent).toContain("showing the last 2.0 MiB");
+    expect(screen.getByTestId("viewer-notes").textContent).toContain("showing the last 1.0 MiB");
   });
 
   it("goes back on the Back button and on Escape", async () => {
