@@ -97,6 +97,10 @@ pub struct RequestRecord {
     pub path: String,
     /// The `idempotency-key` header, when sent.
     pub idempotency_key: Option<String>,
+    /// The `range` header, when sent (what a resumed download asked for).
+    pub range: Option<String>,
+    /// The `if-range` header, when sent.
+    pub if_range: Option<String>,
     /// The fault applied to this request, if any.
     pub fault: Option<FaultKind>,
 }
@@ -106,14 +110,18 @@ pub struct RequestRecord {
 pub(crate) const JOURNAL_LIMIT: usize = 10_000;
 
 fn journal(app: &App, req: &Request, fault: Option<FaultKind>) {
+    let header = |name: &str| {
+        req.headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    };
     let record = RequestRecord {
         method: req.method().to_string(),
         path: req.uri().path().to_owned(),
-        idempotency_key: req
-            .headers()
-            .get("idempotency-key")
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned),
+        idempotency_key: header("idempotency-key"),
+        range: header("range"),
+        if_range: header("if-range"),
         fault,
     };
     let mut inner = app.lock();

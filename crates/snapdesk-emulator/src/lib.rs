@@ -35,6 +35,28 @@ mod state;
 mod storage;
 mod util;
 
+/// The admin routes, as `snapdesk emulator --help` shows them (the README has the same).
+pub const ADMIN_HELP: &str = "\
+Admin routes (for tests and demos; header x-admin-token: the startup line's admin_token):
+  POST   /_admin/faults    queue a fault for the next requests:
+           {\"kind\": \"status\"|\"delay\"|\"truncate\"|\"malformed_json\"|\"reset\"|
+                    \"throttle\"|\"corrupt\"|\"node_failure\",
+            \"count\": 1, \"path_prefix\": \"/_storage\", \"method\": \"GET\",
+            \"status\": 503, \"retry_after\": 2 (s), \"delay_ms\": 1000,
+            \"bytes_per_sec\": 262144, \"advance_clock_secs\": 0}
+  DELETE /_admin/faults    drop every queued fault
+  POST   /_admin/clock     move the emulator's clock (retention, URL expiry):
+           {\"advance_secs\": 86400}
+  POST   /_admin/seed      add a completed one-node snapshot with an archive of about N bytes:
+           {\"deployment_id\": \"611298765432109056\", \"archive_bytes\": 1000000}
+  GET    /_admin/state     the deployments, items, clock and queued faults
+  GET    /_admin/requests  the last requests received (method, path, range,
+                           idempotency-key, fault applied)
+
+Example:
+  curl -X POST http://127.0.0.1:PORT/_admin/clock -H \"x-admin-token: TOKEN\" \\
+       -H 'content-type: application/json' -d '{\"advance_secs\": 3600}'";
+
 /// A deployment's plan: how many snapshots it may keep and for how long.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
