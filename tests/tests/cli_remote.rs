@@ -491,6 +491,7 @@ fn the_emulator_keeps_its_state_under_an_explicit_data_dir_across_restarts() {
     let home = tmp.path().join("home");
     let first = EmulatorProcess::spawn_with_home(&home, &["--processing-ms", "0"]);
     let key = first.manage_key().to_owned();
+    let first_url = first.url().to_owned();
     add_context(&home, &first);
     ok(with_key(&home, &key)
         .args(["snapshots", "create", "--wait"])
@@ -501,6 +502,8 @@ fn the_emulator_keeps_its_state_under_an_explicit_data_dir_across_restarts() {
     // Same keys and the same snapshots after a restart on the same directory.
     let second = EmulatorProcess::spawn_with_home(&home, &["--processing-ms", "0"]);
     assert_eq!(second.manage_key(), key);
+    // The same port, so the saved context still points at it.
+    assert_eq!(second.url(), first_url, "the URL changed across a restart");
     let ctx_url = second.url().to_owned();
     ok(snapdesk(&home)
         .args(["context", "add", "emu", "--url", &ctx_url, "--keep-key"])
