@@ -142,7 +142,8 @@ fn run(cli: Cli, out: &Output) -> CmdResult {
         cli.data_dir.is_some() || std::env::var_os(snapdesk_core::paths::HOME_ENV).is_some();
     let paths = AppPaths::resolve(cli.data_dir.as_deref())?;
     paths.ensure()?;
-    let _log = snapdesk_core::logging::init(&paths.log_dir, "warn");
+    // rustls logs a refused certificate at ERROR itself; the error we print says it once.
+    let _log = snapdesk_core::logging::init(&paths.log_dir, "warn,rustls=off");
     // The command's name only: its arguments may hold keys (the emulator's --manage-key).
     tracing::info!(
         command = cli.command.name(),
