@@ -16,9 +16,14 @@ pub struct Output {
 /// A failure, with whatever the command had done before it failed.
 pub struct Failure {
     pub error: Error,
-    pub partial: Option<serde_json::Value>,
-    /// The human rendering of the partial result, printed before the error.
-    pub partial_text: Option<String>,
+    pub partial: Option<Box<Partial>>,
+}
+
+/// A partial result, both ways.
+pub struct Partial {
+    pub json: Option<serde_json::Value>,
+    /// The human rendering, printed before the error.
+    pub text: String,
 }
 
 impl From<Error> for Failure {
@@ -26,7 +31,6 @@ impl From<Error> for Failure {
         Self {
             error,
             partial: None,
-            partial_text: None,
         }
     }
 }
@@ -48,8 +52,10 @@ impl Failure {
     pub fn with_partial<T: Serialize>(error: Error, partial: &T, text: String) -> Self {
         Self {
             error,
-            partial: serde_json::to_value(partial).ok(),
-            partial_text: Some(text),
+            partial: Some(Box::new(Partial {
+                json: serde_json::to_value(partial).ok(),
+                text,
+            })),
         }
     }
 }
@@ -101,7 +107,7 @@ impl Output {
         let err = &f.error;
         if self.json {
             let mut body = serde_json::json!({ "error": err });
-            if let Some(p) = &f.partial {
+            if let Some(p) = f.partial.as_ref().and_then(|p| p.json.as_ref()) {
                 body["partial"] = p.clone();
             }
             println!(
@@ -110,8 +116,8 @@ impl Output {
             );
             return;
         }
-        if let Some(text) = &f.partial_text {
-            println!("{text}");
+        if let Some(p) = &f.partial {
+            println!("{}", p.text);
         }
         let mut stderr = std::io::stderr().lock();
         let _ = writeln!(stderr, "error[{}]: {}", err.code, err.message);
