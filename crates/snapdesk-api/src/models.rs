@@ -218,7 +218,7 @@ impl Snapshot {
         groups
     }
 
-    /// Nodes done so far (completed, or ended without an archive).
+    /// Nodes that completed (each has an archive).
     pub fn completed_nodes(&self) -> usize {
         self.items
             .iter()
