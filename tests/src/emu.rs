@@ -148,6 +148,33 @@ impl EmulatorProcess {
         serde_json::from_slice(&o.stdout).unwrap_or(Value::Null)
     }
 
+    /// GETs an admin route (state, requests) with the admin token; returns its JSON.
+    pub fn admin_get(&self, path: &str) -> Value {
+        let o = Command::new("curl")
+            .args(["-s", "-f"])
+            .arg(format!("{}{path}", self.url()))
+            .args(["-H", &format!("x-admin-token: {}", self.admin_token())])
+            .output()
+            .expect("curl runs");
+        assert!(o.status.success(), "admin {path} refused");
+        serde_json::from_slice(&o.stdout).unwrap_or(Value::Null)
+    }
+
+    /// The storage requests the emulator received so far (`GET /_storage/...`), oldest first.
+    pub fn storage_requests(&self) -> Vec<Value> {
+        self.admin_get("/_admin/requests")["requests"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|r| {
+                r["path"]
+                    .as_str()
+                    .is_some_and(|p| p.starts_with("/_storage/"))
+            })
+            .collect()
+    }
+
     pub fn deployment(&self, i: usize) -> (String, String) {
         let d = &self.startup["deployments"][i];
         (

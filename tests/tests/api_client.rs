@@ -182,7 +182,10 @@ async fn auth_and_permission_errors_are_typed() {
     let err = bad.list_snapshots(DEP, 1, 10).await.unwrap_err();
     assert_eq!(err.status(), Some(401));
     assert_eq!(err.request_id().map(str::len), Some(32));
-    assert_eq!(err.into_error(false).code, ErrorCode::Unauthorized);
+    assert_eq!(
+        snapdesk_core::Error::from(err).code,
+        ErrorCode::Unauthorized
+    );
 
     let err = e
         .read
@@ -191,7 +194,7 @@ async fn auth_and_permission_errors_are_typed() {
         .unwrap_err();
     assert_eq!(err.status(), Some(403));
     assert_eq!(err.problem_code(), Some("insufficient_permissions"));
-    let core = err.into_error(true);
+    let core = snapdesk_core::Error::from(err);
     assert_eq!(core.code, ErrorCode::Forbidden);
     assert!(core.hint.unwrap().contains("deployment:manage"));
     let err = e.read.delete_snapshot(DEP, 1).await.unwrap_err();
@@ -199,7 +202,7 @@ async fn auth_and_permission_errors_are_typed() {
 
     let err = e.read.list_snapshots(42, 1, 10).await.unwrap_err();
     assert_eq!(err.status(), Some(404));
-    let core = err.into_error(false);
+    let core = snapdesk_core::Error::from(err);
     assert_eq!(core.code, ErrorCode::NotFound);
     assert!(core.message.contains("42"), "{}", core.message);
     let err = e.read.download_url(DEP, 999).await.unwrap_err();
@@ -230,7 +233,7 @@ async fn conflicts_limits_and_idempotent_retries() {
         .await
         .unwrap_err();
     assert_eq!(err.status(), Some(409));
-    assert_eq!(err.into_error(true).code, ErrorCode::Conflict);
+    assert_eq!(snapdesk_core::Error::from(err).code, ErrorCode::Conflict);
     finish_processing(&e.admin).await;
     wait_completed(&e.read, DEP + 1).await;
     assert_eq!(e.read.list_all(DEP + 1, 1).await.unwrap().len(), 1);
@@ -250,7 +253,10 @@ async fn conflicts_limits_and_idempotent_retries() {
         .await
         .unwrap_err();
     assert_eq!(err.problem_code(), Some("snapshot_limit_reached"));
-    assert_eq!(err.into_error(true).code, ErrorCode::LimitReached);
+    assert_eq!(
+        snapdesk_core::Error::from(err).code,
+        ErrorCode::LimitReached
+    );
     e.emu.shutdown().await;
 }
 
@@ -323,7 +329,7 @@ async fn retries_stop_at_the_exact_limit_and_never_follow_a_non_retryable_status
     let err = e.read.list_snapshots(DEP + 1, 1, 10).await.unwrap_err();
     assert_eq!(err.status(), Some(400));
     assert_eq!(attempts_since(&e.admin, from).await.len(), 1);
-    assert_eq!(err.into_error(false).code, ErrorCode::Api);
+    assert_eq!(snapdesk_core::Error::from(err).code, ErrorCode::Api);
     e.admin.clear_faults().await;
 
     // 429 with retry-after: waited (at least that long, whatever the machine's load), then fine.
@@ -355,7 +361,7 @@ async fn malformed_json_in_a_success_answer_is_a_clear_error() {
         .await;
     let err = e.read.list_snapshots(DEP + 1, 1, 10).await.unwrap_err();
     assert!(matches!(err, ApiError::Decode { .. }), "{err:?}");
-    assert_eq!(err.into_error(false).code, ErrorCode::Api);
+    assert_eq!(snapdesk_core::Error::from(err).code, ErrorCode::Api);
     e.emu.shutdown().await;
 }
 
@@ -458,7 +464,7 @@ async fn a_broken_download_resumes_with_range_and_an_expired_url_is_refreshed_on
         matches!(err, ApiError::UrlRefused { status: 403, .. }),
         "{err:?}"
     );
-    assert_eq!(err.into_error(false).code, ErrorCode::UrlExpired);
+    assert_eq!(snapdesk_core::Error::from(err).code, ErrorCode::UrlExpired);
     assert!(!dest3.exists());
     assert!(!tmp.path().join("c.zip.partial").exists());
     e.emu.shutdown().await;
@@ -526,6 +532,12 @@ async fn a_download_its_validator_refuses_never_takes_its_final_name() {
         .await
         .unwrap_err();
     assert!(err.to_string().contains("not a whole ZIP"), "{err}");
+    assert!(matches!(err, ApiError::Archive { .. }), "{err:?}");
+    assert_eq!(
+        snapdesk_core::Error::from(err).code,
+        ErrorCode::Archive,
+        "a corrupt download is an archive error, not an api one"
+    );
     assert!(!dest.exists());
     assert!(!tmp.path().join("x.zip.partial").exists());
     e.emu.shutdown().await;

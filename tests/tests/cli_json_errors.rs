@@ -1,6 +1,7 @@
-//! `--json` on the failure path of every command: exit code 1, one JSON object
-//! `{"error": {"code", "message", ...}}` on standard output with the expected stable code,
-//! and nothing in the human format on standard error (a script reads one stream).
+//! `--json` on the failure path of every command: exit code 1 (2 for `invalid_input`, input
+//! refused before anything ran), one JSON object `{"error": {"code", "message", ...}}` on
+//! standard output with the expected stable code, and nothing in the human format on
+//! standard error (a script reads one stream).
 
 use std::path::Path;
 use std::process::Command;
@@ -12,9 +13,10 @@ use snapdesk_tests::emu::EmulatorProcess;
 #[track_caller]
 fn json_failure(mut cmd: Command, code: &str) -> serde_json::Value {
     let o = cmd.arg("--json").output().unwrap();
+    let exit = if code == "invalid_input" { 2 } else { 1 };
     assert_eq!(
         o.status.code(),
-        Some(1),
+        Some(exit),
         "stdout: {}\nstderr: {}",
         stdout(&o),
         stderr(&o)

@@ -114,9 +114,11 @@ fn snapshots_lifecycle_from_the_command_line() {
         .arg(&dl)
         .output()
         .unwrap());
-    let files: Vec<serde_json::Value> = serde_json::from_str(&out).unwrap();
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let files = v["nodes"].as_array().unwrap();
     assert_eq!(files.len(), 3);
-    for f in &files {
+    for f in files {
+        assert_eq!(f["result"], "downloaded", "{f}");
         let p = f["path"].as_str().unwrap();
         let o = Command::new("unzip").args(["-t", p]).output().unwrap();
         assert!(o.status.success(), "{p}");
@@ -180,7 +182,7 @@ fn snapshots_lifecycle_from_the_command_line() {
 
     // delete the whole snapshot by name.
     let out = ok(with_key(&home, key)
-        .args(["--json", "snapshots", "delete", "--name", &name])
+        .args(["--json", "snapshots", "delete", "--name", &name, "--yes"])
         .output()
         .unwrap());
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
@@ -251,6 +253,18 @@ fn wait_stops_when_a_node_ends_failed_and_names_it() {
         e.starts_with("error[api]") && e.contains("not on every node") && e.contains("(failed)"),
         "{e}"
     );
+    // The node table, with the snapshot ids of the nodes that completed: what to download.
+    let table = stdout(&o);
+    assert!(
+        table.contains("SNAPSHOT ID") && table.contains("failed"),
+        "{table}"
+    );
+    let node_rows = table
+        .lines()
+        .filter(|l| l.trim_start().starts_with("6108"))
+        .count();
+    assert_eq!(node_rows, 3, "one row per node: {table}");
+    assert!(e.contains("snapshots download --snapshot ID"), "{e}");
 }
 
 #[test]
@@ -337,8 +351,8 @@ fn a_download_that_is_not_a_zip_is_refused_and_never_kept() {
         .unwrap();
     assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
     let e = stderr(&o);
-    assert!(e.starts_with("error[api]"), "{e}");
-    assert!(e.contains("the downloaded archive"), "{e}");
+    assert!(e.starts_with("error[archive]"), "{e}");
+    assert!(e.contains("the downloaded archive is not valid"), "{e}");
     assert!(!dest.exists(), "a corrupt download took the final name");
     assert!(!tmp.path().join("node.zip.partial").exists());
     // The control: the same download without the fault is accepted.
@@ -477,6 +491,7 @@ fn the_emulator_keeps_its_state_under_an_explicit_data_dir_across_restarts() {
     let home = tmp.path().join("home");
     let first = EmulatorProcess::spawn_with_home(&home, &["--processing-ms", "0"]);
     let key = first.manage_key().to_owned();
+    let first_url = first.url().to_owned();
     add_context(&home, &first);
     ok(with_key(&home, &key)
         .args(["snapshots", "create", "--wait"])
@@ -487,6 +502,8 @@ fn the_emulator_keeps_its_state_under_an_explicit_data_dir_across_restarts() {
     // Same keys and the same snapshots after a restart on the same directory.
     let second = EmulatorProcess::spawn_with_home(&home, &["--processing-ms", "0"]);
     assert_eq!(second.manage_key(), key);
+    // The same port, so the saved context still points at it.
+    assert_eq!(second.url(), first_url, "the URL changed across a restart");
     let ctx_url = second.url().to_owned();
     ok(snapdesk(&home)
         .args(["context", "add", "emu", "--url", &ctx_url, "--keep-key"])

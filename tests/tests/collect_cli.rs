@@ -52,6 +52,13 @@ fn collect_writes_a_valid_archive_and_prints_the_manifest_as_json() {
     assert!(archive::verify(&path, &m).unwrap().is_empty());
     let report = opened.parsed.unwrap().report.unwrap();
     assert_eq!(report.checks.len() as u64, total);
+    // The archive's path beside the manifest's fields.
+    let mut manifest = manifest;
+    let printed_path = manifest
+        .as_object_mut()
+        .and_then(|m| m.remove("path"))
+        .expect("--json names the archive");
+    assert_eq!(printed_path, path.display().to_string());
     assert_eq!(serde_json::to_value(&m).unwrap(), manifest);
 }
 
@@ -156,7 +163,8 @@ fn bad_input_gets_a_clear_error() {
         .arg(tmp.path())
         .output()
         .unwrap();
-    assert_eq!(o.status.code(), Some(1));
+    // Input refused before anything ran: a usage error, exit 2.
+    assert_eq!(o.status.code(), Some(2));
     assert!(
         stderr(&o).starts_with("error[invalid_input]"),
         "{}",

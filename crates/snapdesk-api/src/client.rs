@@ -4,15 +4,17 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use futures_util::{stream, StreamExt, TryStreamExt};
-use reqwest::header::{HeaderMap, CONTENT_RANGE, CONTENT_TYPE, RANGE, RETRY_AFTER};
+use reqwest::header::{
+    HeaderMap, CONTENT_RANGE, CONTENT_TYPE, ETAG, IF_RANGE, LAST_MODIFIED, RANGE, RETRY_AFTER,
+};
 use reqwest::{Method, StatusCode};
 use serde::Serialize;
-use snapdesk_core::Error;
+use snapdesk_core::{Cancel, Error};
 use ts_rs::TS;
 use url::Url;
 
 use crate::curl::curl_command;
-use crate::error::{parse_error_body, ApiError};
+use crate::error::{parse_error_body, ApiError, Permission, TlsProblem};
 use crate::models::{CreateSnapshot, DownloadUrl, Page, SnapshotItem};
 use crate::retry::RetryPolicy;
 
@@ -74,6 +76,113 @@ pub struct Downloaded {
     pub resumed: u32,
     /// Whether a fresh presigned URL was needed.
     pub refreshed_url: bool,
+    /// The bytes a previous run left in `.partial` and this one kept (resumed across runs).
+    pub resumed_from: Option<u64>,
+}
+
+/// Where the resume validator of `dest.partial` is kept: `dest.partial.meta`.
+pub fn partial_meta_path(dest: &Path) -> PathBuf {
+    let mut name = snapdesk_core::paths::partial_path(dest).into_os_string();
+    name.push(".meta");
+    PathBuf::from(name)
+}
+
+/// What a later run needs to trust a `.partial` file: the object's validator (an ETag, else
+/// its Last-Modified date) and its whole length.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+struct PartialMeta {
+    #[serde(default)]
+    etag: Option<String>,
+    #[serde(default)]
+    last_modified: Option<String>,
+    total: u64,
+}
+
+/// The validator to send as `If-Range`: a strong ETag, else Last-Modified.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum RangeValidator {
+    ETag(String),
+    LastModified(String),
+}
+
+impl RangeValidator {
+    fn as_str(&self) -> &str {
+        match self {
+            Self::ETag(v) | Self::LastModified(v) => v,
+        }
+    }
+}
+
+impl PartialMeta {
+    fn new(v: &RangeValidator, total: u64) -> Self {
+        let (etag, last_modified) = match v {
+            RangeValidator::ETag(e) => (Some(e.clone()), None),
+            RangeValidator::LastModified(l) => (None, Some(l.clone())),
+        };
+        Self {
+            etag,
+            last_modified,
+            total,
+        }
+    }
+
+    fn validator(&self) -> Option<RangeValidator> {
+        match (&self.etag, &self.last_modified) {
+            (Some(e), _) => Some(RangeValidator::ETag(e.clone())),
+            (None, Some(l)) => Some(RangeValidator::LastModified(l.clone())),
+            _ => None,
+        }
+    }
+
+    async fn save(&self, path: &Path) -> std::io::Result<()> {
+        let json = serde_json::to_vec(self).map_err(std::io::Error::other)?;
+        tokio::fs::write(path, json).await
+    }
+}
+
+/// A weak ETag (`W/"..."`) cannot validate a byte range; Last-Modified is the fallback.
+fn response_validator(h: &HeaderMap) -> Option<RangeValidator> {
+    match header_str(h, ETAG.as_str()) {
+        Some(e) if !e.starts_with("W/") => Some(RangeValidator::ETag(e)),
+        _ => header_str(h, LAST_MODIFIED.as_str()).map(RangeValidator::LastModified),
+    }
+}
+
+/// A previous run's `.partial` that may be resumed: its length and validator, when both
+/// files are there, the validator is usable and the length is not past the whole.
+async fn resumable_partial(partial: &Path, meta: &Path) -> Option<(u64, PartialMeta)> {
+    let len = tokio::fs::metadata(partial).await.ok()?.len();
+    let raw = tokio::fs::read(meta).await.ok()?;
+    let m: PartialMeta = serde_json::from_slice(&raw).ok()?;
+    (m.validator().is_some() && len <= m.total).then_some((len, m))
+}
+
+async fn has_bytes(p: &Path) -> bool {
+    tokio::fs::metadata(p).await.is_ok_and(|m| m.len() > 0)
+}
+
+/// The first byte of `Content-Range: bytes START-END/TOTAL`.
+fn content_range_start(v: &str) -> Option<u64> {
+    v.trim()
+        .strip_prefix("bytes ")?
+        .split('-')
+        .next()?
+        .trim()
+        .parse()
+        .ok()
+}
+
+/// Whether a failed download leaves bytes worth resuming: a break, a timeout, a refusal that
+/// a fresh URL fixes or a cancel; not a file that proved bad or a disk that is full.
+fn keeps_partial(e: &ApiError) -> bool {
+    match e {
+        ApiError::Connect { .. }
+        | ApiError::Timeout { .. }
+        | ApiError::Cancelled
+        | ApiError::UrlRefused { .. } => true,
+        ApiError::Http { .. } => e.is_retryable(),
+        _ => false,
+    }
 }
 
 /// A request described for "Copy as curl".
@@ -145,11 +254,39 @@ pub fn parse_base_url(base: &str) -> Result<Url, ApiError> {
              use https:// (http:// is accepted only for 127.0.0.1, ::1 and localhost)"
         )));
     }
-    if !url.path().ends_with('/') {
-        let p = format!("{}/", url.path());
-        url.set_path(&p);
+    // The API lives at the root of one host per region: a path is a pasted endpoint (or a
+    // console page), and requests under it would all answer 404.
+    if url.path() != "/" && !url.path().is_empty() {
+        return Err(ApiError::Invalid(format!(
+            "the Supervisor URL is a host without a path, like https://supervisor-aws-us.example; \
+             {trimmed} has the path {}",
+            url.path()
+        )));
     }
+    url.set_path("/");
     Ok(url)
+}
+
+/// Checks an API key before it goes into a header: visible ASCII only. A trailing newline
+/// (from `echo` or a file) is the usual culprit; it is named rather than trimmed, so the key
+/// that is stored or exported gets fixed.
+pub fn check_key(key: &str) -> Result<(), ApiError> {
+    if key.trim().is_empty() {
+        return Err(ApiError::Invalid("the API key is empty".into()));
+    }
+    if let Some((pos, c)) = key.char_indices().find(|(_, c)| !c.is_ascii_graphic()) {
+        let what = match c {
+            '\n' | '\r' => "a line break (often a trailing newline from `echo` or a file)",
+            ' ' | '\t' => "a space or tab",
+            c if c.is_ascii_control() => "a control character",
+            _ => "a non-ASCII character",
+        };
+        return Err(ApiError::Invalid(format!(
+            "the API key contains {what} at position {}: an API key is visible ASCII only",
+            pos + 1
+        )));
+    }
+    Ok(())
 }
 
 /// A presigned URL as it may be logged: host and path only (its query is a credential).
@@ -194,6 +331,27 @@ fn retry_after(h: &HeaderMap) -> Option<Duration> {
     Some(Duration::from_secs(secs))
 }
 
+/// Sorts a TLS failure out of a connection error's text (rustls names them; reqwest keeps
+/// them as the error's sources).
+fn tls_problem(reason: &str) -> Option<TlsProblem> {
+    let r = reason.to_ascii_lowercase();
+    if r.contains("invalidcontenttype")
+        || r.contains("corrupt message")
+        || r.contains("wrong version number")
+    {
+        Some(TlsProblem::NotTls)
+    } else if r.contains("invalid peer certificate")
+        || r.contains("notvalidforname")
+        || r.contains("not valid for name")
+        || r.contains("unknownissuer")
+        || r.contains("certificate verify failed")
+    {
+        Some(TlsProblem::Certificate)
+    } else {
+        None
+    }
+}
+
 fn transport_error(url: &Url, e: reqwest::Error, what: &str) -> ApiError {
     if e.is_timeout() {
         ApiError::Timeout {
@@ -210,9 +368,16 @@ fn transport_error(url: &Url, e: reqwest::Error, what: &str) -> ApiError {
             reason.push_str(&format!(": {s}"));
             source = s.source();
         }
-        ApiError::Connect {
-            url: redact_url(url.as_str()),
-            reason,
+        match tls_problem(&reason) {
+            Some(problem) => ApiError::Tls {
+                url: redact_url(url.as_str()),
+                problem,
+                reason,
+            },
+            None => ApiError::Connect {
+                url: redact_url(url.as_str()),
+                reason,
+            },
         }
     }
 }
@@ -225,9 +390,7 @@ impl Client {
     ) -> Result<Self, ApiError> {
         let base = parse_base_url(base_url)?;
         let key = api_key.into();
-        if key.trim().is_empty() {
-            return Err(ApiError::Invalid("the API key is empty".into()));
-        }
+        check_key(&key)?;
         let builder = || {
             reqwest::Client::builder()
                 .user_agent(snapdesk_core::user_agent())
@@ -305,6 +468,12 @@ impl Client {
     ) -> Result<reqwest::Response, ApiError> {
         // POST retries only with its idempotency key: the server then cannot act twice.
         let safe = method != Method::POST || idempotency_key.is_some();
+        // The API's split: reading is GET, creating and deleting manage.
+        let needs = if method == Method::GET {
+            Permission::Read
+        } else {
+            Permission::Manage
+        };
         let mut attempt = 0u32;
         loop {
             attempt += 1;
@@ -329,7 +498,7 @@ impl Client {
                     );
                     return Ok(resp);
                 }
-                Ok(resp) => self.error_from(resp, context).await,
+                Ok(resp) => self.error_from(resp, context, needs).await,
                 Err(e) => transport_error(&url, e, context),
             };
             tracing::info!(%method, path = url.path(), attempt, error = %err, "supervisor request failed");
@@ -343,7 +512,12 @@ impl Client {
         }
     }
 
-    async fn error_from(&self, resp: reqwest::Response, context: &str) -> ApiError {
+    async fn error_from(
+        &self,
+        resp: reqwest::Response,
+        context: &str,
+        needs: Permission,
+    ) -> ApiError {
         let status = resp.status().as_u16();
         let headers = resp.headers().clone();
         let ct = header_str(&headers, CONTENT_TYPE.as_str());
@@ -363,6 +537,7 @@ impl Client {
             request_id: header_str(&headers, REQUEST_ID_HEADER),
             retry_after: retry_after(&headers),
             context: context.to_owned(),
+            needs,
         }
     }
 
@@ -490,8 +665,25 @@ impl Client {
         dest: &Path,
         progress: &mut (dyn FnMut(DownloadProgress) + Send),
     ) -> Result<Downloaded, ApiError> {
+        self.download_cancellable(deployment, snapshot, dest, progress, &Cancel::new())
+            .await
+    }
+
+    /// [`Client::download`] that stops when `cancel` is set, keeping `dest.partial` (and its
+    /// validator in `dest.partial.meta`) so that the next download resumes from it.
+    pub async fn download_cancellable(
+        &self,
+        deployment: u64,
+        snapshot: u64,
+        dest: &Path,
+        progress: &mut (dyn FnMut(DownloadProgress) + Send),
+        cancel: &Cancel,
+    ) -> Result<Downloaded, ApiError> {
+        if cancel.is_cancelled() {
+            return Err(ApiError::Cancelled);
+        }
         let url = self.download_url(deployment, snapshot).await?;
-        self.download_from(&url, dest, progress, Some((deployment, snapshot)))
+        self.download_from_cancellable(&url, dest, progress, Some((deployment, snapshot)), cancel)
             .await
     }
 
@@ -504,23 +696,49 @@ impl Client {
         progress: &mut (dyn FnMut(DownloadProgress) + Send),
         refresh: Option<(u64, u64)>,
     ) -> Result<Downloaded, ApiError> {
+        self.download_from_cancellable(presigned, dest, progress, refresh, &Cancel::new())
+            .await
+    }
+
+    async fn download_from_cancellable(
+        &self,
+        presigned: &str,
+        dest: &Path,
+        progress: &mut (dyn FnMut(DownloadProgress) + Send),
+        refresh: Option<(u64, u64)>,
+        cancel: &Cancel,
+    ) -> Result<Downloaded, ApiError> {
         let partial = snapdesk_core::paths::partial_path(dest);
+        let meta = partial_meta_path(dest);
         let result = self
-            .download_inner(presigned, dest, &partial, progress, refresh)
+            .download_inner(presigned, dest, &partial, &meta, progress, refresh, cancel)
             .await;
-        if result.is_err() {
-            let _ = tokio::fs::remove_file(&partial).await;
+        match &result {
+            Ok(_) => {
+                let _ = tokio::fs::remove_file(&meta).await;
+            }
+            // Bytes that are good but incomplete are kept for the next run to resume.
+            Err(e) if keeps_partial(e) && has_bytes(&partial).await => {
+                tracing::info!(partial = %partial.display(), "download stopped; kept for resuming: {e}");
+            }
+            Err(_) => {
+                let _ = tokio::fs::remove_file(&partial).await;
+                let _ = tokio::fs::remove_file(&meta).await;
+            }
         }
         result
     }
 
+    #[allow(clippy::too_many_arguments)]
     async fn download_inner(
         &self,
         presigned: &str,
         dest: &Path,
         partial: &Path,
+        meta_path: &Path,
         progress: &mut (dyn FnMut(DownloadProgress) + Send),
         refresh: Option<(u64, u64)>,
+        cancel: &Cancel,
     ) -> Result<Downloaded, ApiError> {
         let local =
             |e: std::io::Error, action: &str, p: &Path| ApiError::Local(Error::io_at(e, action, p));
@@ -529,20 +747,43 @@ impl Client {
                 .await
                 .map_err(|e| local(e, "create directory", dir))?;
         }
-        let file = std::fs::File::create(partial).map_err(|e| local(e, "create", partial))?;
+        let previous = resumable_partial(partial, meta_path).await;
+        let (file, mut written, mut total, mut validator) = match &previous {
+            Some((len, m)) => {
+                let file = std::fs::OpenOptions::new()
+                    .append(true)
+                    .open(partial)
+                    .map_err(|e| local(e, "open", partial))?;
+                (file, *len, Some(m.total), m.validator())
+            }
+            None => {
+                let _ = tokio::fs::remove_file(meta_path).await;
+                let file =
+                    std::fs::File::create(partial).map_err(|e| local(e, "create", partial))?;
+                (file, 0, None, None)
+            }
+        };
+        let mut resumed_from = previous.as_ref().map(|(len, _)| *len).filter(|l| *l > 0);
         let mut out = DiskWriter::spawn(file);
         let mut url = Url::parse(presigned)
             .map_err(|e| ApiError::Invalid(format!("invalid download URL: {e}")))?;
-        let mut written: u64 = 0;
-        let mut total: Option<u64> = None;
         let mut resumed = 0u32;
         let mut refreshed = false;
         let mut failures = 0u32;
-        tracing::info!(url = %redact_url(url.as_str()), "downloading snapshot archive");
+        tracing::info!(url = %redact_url(url.as_str()), resume_at = written, "downloading snapshot archive");
         loop {
+            if cancel.is_cancelled() {
+                out.finish().await.map_err(|e| local(e, "write", partial))?;
+                return Err(ApiError::Cancelled);
+            }
             let mut req = self.storage.get(url.clone());
             if written > 0 {
                 req = req.header(RANGE, format!("bytes={written}-"));
+                // The rest only if the object is still the one the first bytes came from;
+                // otherwise the server sends it whole and we start over.
+                if let Some(v) = &validator {
+                    req = req.header(IF_RANGE, v.as_str());
+                }
             }
             let resp = match req.send().await {
                 Ok(r) => r,
@@ -582,7 +823,9 @@ impl Client {
                 break;
             }
             if !status.is_success() {
-                let err = self.error_from(resp, "downloading the archive").await;
+                let err = self
+                    .error_from(resp, "downloading the archive", Permission::Read)
+                    .await;
                 failures += 1;
                 match self.opts.retry.delay(failures, err.retry_after()) {
                     Some(d) if err.is_retryable() => {
@@ -592,12 +835,18 @@ impl Client {
                     _ => return Err(err),
                 }
             }
-            if written > 0 && status == StatusCode::OK {
-                // The server ignored the range: start over.
+            let range_start = header_str(resp.headers(), CONTENT_RANGE.as_str())
+                .and_then(|cr| content_range_start(&cr));
+            let restart = written > 0
+                && (status == StatusCode::OK
+                    || (status == StatusCode::PARTIAL_CONTENT && range_start != Some(written)));
+            if restart {
+                // The server ignored the range, or the object changed: start over.
                 out.send(Chunk::Restart)
                     .await
                     .map_err(|e| local(e, "truncate", partial))?;
                 written = 0;
+                resumed_from = None;
             }
             if status == StatusCode::PARTIAL_CONTENT {
                 total = header_str(resp.headers(), CONTENT_RANGE.as_str())
@@ -605,6 +854,18 @@ impl Client {
                     .or(total);
             } else {
                 total = resp.content_length().or(total);
+            }
+            let fresh = response_validator(resp.headers());
+            if fresh.is_some() {
+                validator = fresh;
+            }
+            // What a later run needs to resume: written before the body, so that a process
+            // killed mid-body leaves both.
+            if let (Some(t), Some(v)) = (total, &validator) {
+                let m = PartialMeta::new(v, t);
+                if let Err(e) = m.save(meta_path).await {
+                    tracing::info!("cannot write {}: {e}", meta_path.display());
+                }
             }
             progress(DownloadProgress {
                 downloaded: written,
@@ -614,6 +875,10 @@ impl Client {
             let mut body = resp.bytes_stream();
             let mut broke = false;
             while let Some(chunk) = body.next().await {
+                if cancel.is_cancelled() {
+                    out.finish().await.map_err(|e| local(e, "write", partial))?;
+                    return Err(ApiError::Cancelled);
+                }
                 match chunk {
                     Ok(bytes) => {
                         written += bytes.len() as u64;
@@ -645,6 +910,7 @@ impl Client {
                 break;
             }
             // Broken or short: resume where we are.
+            out.finish().await.map_err(|e| local(e, "write", partial))?;
             resumed += 1;
             failures += 1;
             match self.opts.retry.delay(failures, None) {
@@ -668,11 +934,7 @@ impl Client {
         }
         out.finish().await.map_err(|e| local(e, "write", partial))?;
         if let Some(validate) = &self.validator {
-            validate(partial).map_err(|reason| ApiError::Decode {
-                what: "the downloaded archive".into(),
-                reason,
-                request_id: None,
-            })?;
+            validate(partial).map_err(|reason| ApiError::Archive { reason })?;
         }
         // No fsync: the rename is what makes the download all-or-nothing for a killed or
         // failed process (the page cache outlives the process). Forcing 1 GiB to disk would
@@ -685,6 +947,7 @@ impl Client {
             bytes: written,
             resumed,
             refreshed_url: refreshed,
+            resumed_from,
         })
     }
 
@@ -808,7 +1071,7 @@ mod tests {
     fn assert_invalid(url: &str, key: &str, names: &str) {
         let err = Client::new(url, key, ClientOptions::default()).unwrap_err();
         assert!(matches!(err, ApiError::Invalid(_)), "{err:?}");
-        let e = err.into_error(false);
+        let e = Error::from(err);
         assert_eq!(e.code, snapdesk_core::ErrorCode::InvalidInput);
         assert!(e.message.contains(names), "{}", e.message);
     }
@@ -825,14 +1088,39 @@ mod tests {
         assert_invalid("http://10.0.0.5:8080", "k", "10.0.0.5");
         assert!(Client::new("http://localhost:8080", "k", ClientOptions::default()).is_ok());
         assert!(Client::new("http://[::1]:8080", "k", ClientOptions::default()).is_ok());
-        let c = Client::new("http://127.0.0.1:9/prefix", "k", ClientOptions::default()).unwrap();
-        assert_eq!(
-            c.snapshot_url(1, 2).as_str(),
-            "http://127.0.0.1:9/prefix/deployments/1/snapshots/2"
+        // A path is a pasted endpoint: refused, naming the path.
+        assert_invalid(
+            "http://127.0.0.1:9/deployments/1/snapshots",
+            "k",
+            "the path /deployments/1/snapshots",
         );
         assert_invalid("ftp://x", "k", "ftp");
         assert_invalid("not a url", "k", "not a url");
         assert_invalid("https://x", " ", "API key");
+        assert_invalid("https://x", "ld_abc\n", "a line break");
+        assert_invalid("https://x", "ld_a c", "a space");
+        assert_invalid("https://x", "ld_é", "non-ASCII");
+    }
+
+    #[test]
+    fn tls_failures_are_sorted_from_their_text() {
+        assert_eq!(
+            tls_problem(
+                "error sending request: received corrupt message of type InvalidContentType"
+            ),
+            Some(TlsProblem::NotTls)
+        );
+        assert_eq!(
+            tls_problem("invalid peer certificate: certificate not valid for name \"x\""),
+            Some(TlsProblem::Certificate)
+        );
+        assert_eq!(tls_problem("Connection refused (os error 111)"), None);
+        let e = ApiError::Tls {
+            url: "https://x".into(),
+            problem: TlsProblem::Certificate,
+            reason: "NotValidForName".into(),
+        };
+        assert!(!e.is_retryable(), "a certificate error is not retried");
     }
 
     #[test]

@@ -56,9 +56,7 @@ pub struct Contexts {
 
 /// Parses a deployment id given by a person.
 pub fn parse_deployment_id(s: &str) -> Result<u64, Error> {
-    s.trim().parse::<u64>().map_err(|_| {
-        Error::invalid_input(format!("{s:?} is not a deployment id (a decimal number)"))
-    })
+    crate::ids::parse_id(s).map_err(|e| Error::invalid_input(format!("deployment id {e}")))
 }
 
 /// A context name must be usable as a keyring account and a TOML key.
@@ -120,17 +118,23 @@ impl Contexts {
                 return Err(
                     Error::new(ErrorCode::Config, "no context is selected").with_hint(
                         if self.contexts.is_empty() {
-                            "add one: `snapdesk context add NAME --url SUPERVISOR_URL`"
+                            "add a context: a name, the Supervisor URL and an API key"
                         } else {
-                            "choose one: `snapdesk context use NAME`, or pass --context NAME"
+                            "choose the current context, or name the context to use"
                         },
                     ),
                 )
             }
         };
         let ctx = self.contexts.get(&name).ok_or_else(|| {
-            Error::not_found(format!("there is no context named {name:?}"))
-                .with_hint("`snapdesk context list` shows the contexts")
+            Error::not_found(format!("there is no context named {name:?}")).with_hint(format!(
+                "known contexts: {}",
+                if self.contexts.is_empty() {
+                    "none yet".to_owned()
+                } else {
+                    self.contexts.keys().cloned().collect::<Vec<_>>().join(", ")
+                }
+            ))
         })?;
         Ok((name, ctx))
     }
@@ -186,8 +190,8 @@ impl Context {
                     let known: Vec<String> =
                         self.deployments.iter().map(ToString::to_string).collect();
                     e.with_hint(if known.is_empty() {
-                        "this context knows no deployment names: pass the numeric id, or add \
-                         names with `snapdesk context add ... --deployment ID=NAME`"
+                        "this context knows no deployment names: give the numeric id, or add \
+                         the deployment as ID=NAME to the context"
                             .to_owned()
                     } else {
                         format!("known deployments: {}", known.join(", "))
@@ -196,11 +200,14 @@ impl Context {
             },
             None if self.deployments.len() == 1 => self.deployments[0].id_u64(),
             None => Err(
-                Error::invalid_input("which deployment? pass --deployment ID or NAME").with_hint(
+                Error::invalid_input("which deployment? name it by id or by name").with_hint(
                     if self.deployments.is_empty() {
-                        "add known deployments with `snapdesk context add ... --deployment ID=NAME`"
+                        "this context knows no deployment: add one as ID=NAME to the context"
+                            .to_owned()
                     } else {
-                        "this context knows several deployments"
+                        let known: Vec<String> =
+                            self.deployments.iter().map(ToString::to_string).collect();
+                        format!("known deployments: {}", known.join(", "))
                     },
                 ),
             ),
@@ -253,6 +260,6 @@ mod tests {
         let c = Contexts::default();
         let e = c.resolve(None).unwrap_err();
         assert_eq!(e.code, ErrorCode::Config);
-        assert!(e.hint.unwrap().contains("context add"));
+        assert!(e.hint.unwrap().contains("add a context"));
     }
 }

@@ -40,6 +40,40 @@ pub struct Problem {
     pub retryable: Option<bool>,
 }
 
+/// The permission a request needs (the API's documented split): reading lists and
+/// downloads, managing creates and deletes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Permission {
+    #[serde(rename = "deployment:read")]
+    Read,
+    #[serde(rename = "deployment:manage")]
+    Manage,
+}
+
+impl Permission {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Read => "deployment:read",
+            Self::Manage => "deployment:manage",
+        }
+    }
+}
+
+impl std::fmt::Display for Permission {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Why a TLS connection could not be made. Neither is worth retrying.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TlsProblem {
+    /// The port answered, but not with TLS: an `https://` URL to a plain-http port.
+    NotTls,
+    /// The server's certificate was refused (wrong name, unknown issuer, expired).
+    Certificate,
+}
+
 /// What went wrong talking to the Supervisor.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum ApiError {
@@ -54,10 +88,19 @@ pub enum ApiError {
         retry_after: Option<Duration>,
         /// What was being done, e.g. "deployment 611298765432109056".
         context: String,
+        /// The permission the request needed: what a 403 is about.
+        needs: Permission,
     },
     /// The connection failed or broke.
     #[error("cannot reach the Supervisor at {url}: {reason}")]
     Connect { url: String, reason: String },
+    /// TLS could not be set up; retrying cannot help.
+    #[error("{}", tls_message(url, *problem, reason))]
+    Tls {
+        url: String,
+        problem: TlsProblem,
+        reason: String,
+    },
     /// The request timed out.
     #[error("the Supervisor did not answer in time ({what})")]
     Timeout { what: String },
@@ -71,6 +114,12 @@ pub enum ApiError {
     /// The presigned download URL expired or was refused by storage.
     #[error("the download URL was refused by storage ({status}): {reason}")]
     UrlRefused { status: u16, reason: String },
+    /// A whole download that is not what it should be (not a ZIP): never kept.
+    #[error("the downloaded archive is not valid: {reason}")]
+    Archive { reason: String },
+    /// The caller cancelled (Ctrl-C, a Cancel button).
+    #[error("cancelled")]
+    Cancelled,
     /// A local file could not be written.
     #[error("{0}")]
     Local(Error),
@@ -106,6 +155,17 @@ fn http_message(
             b.trim()
         ),
         _ => format!("the Supervisor answered {context} with HTTP {status} and no body"),
+    }
+}
+
+fn tls_message(url: &str, problem: TlsProblem, reason: &str) -> String {
+    match problem {
+        TlsProblem::NotTls => format!(
+            "{url} did not answer with TLS: is it a plain-http port given as https://? ({reason})"
+        ),
+        TlsProblem::Certificate => {
+            format!("the certificate of {url} was refused: {reason}")
+        }
     }
 }
 
@@ -158,8 +218,8 @@ impl ApiError {
     }
 }
 
-/// The permission an operation needs, for 403 messages.
-fn missing_permission(p: Option<&Problem>, method_manages: bool) -> &'static str {
+/// The permission a 403 is about: the one the problem names, else the one the request needed.
+fn missing_permission(p: Option<&Problem>, needs: Permission) -> Permission {
     let text = p
         .map(|p| {
             format!(
@@ -170,19 +230,24 @@ fn missing_permission(p: Option<&Problem>, method_manages: bool) -> &'static str
         })
         .unwrap_or_default();
     if text.contains("deployment:manage") {
-        "deployment:manage"
+        Permission::Manage
     } else if text.contains("deployment:read") {
-        "deployment:read"
-    } else if method_manages {
-        "deployment:manage"
+        Permission::Read
     } else {
-        "deployment:read"
+        needs
+    }
+}
+
+/// The boundary error, with a host-neutral hint (no command names: the CLI adds those, the
+/// app maps the code to an action).
+impl From<ApiError> for Error {
+    fn from(err: ApiError) -> Error {
+        err.to_error()
     }
 }
 
 impl ApiError {
-    /// The boundary error, with a hint a support engineer can act on.
-    pub fn into_error(self, manages: bool) -> Error {
+    fn to_error(&self) -> Error {
         let message = self.to_string();
         let mut details = serde_json::Map::new();
         if let Some(s) = self.status() {
@@ -209,19 +274,21 @@ impl ApiError {
             .request_id()
             .map(|r| format!(" (request id {r}: give it to the vendor's support)"))
             .unwrap_or_default();
-        let (code, hint) = match &self {
+        let (code, hint) = match self {
             Self::Http { status: 401, .. } => (
                 ErrorCode::Unauthorized,
                 "the API key was rejected: it may be wrong, expired or not allowed from this IP; \
-                 store a new one with `snapdesk context add`"
+                 store a valid key for this context"
                     .to_owned(),
             ),
             Self::Http {
                 status: 403,
                 problem,
+                needs,
                 ..
             } => {
-                let perm = missing_permission(problem.as_deref(), manages);
+                let perm = missing_permission(problem.as_deref(), *needs);
+                details.insert("permission".into(), perm.as_str().into());
                 (
                     ErrorCode::Forbidden,
                     format!("the API key lacks the `{perm}` permission; use a key that has it"),
@@ -259,10 +326,13 @@ impl ApiError {
                 let hint = if c.starts_with("idempot") {
                     "the same request is already being handled; wait and list snapshots"
                 } else if c.contains("not_ready") {
-                    "the snapshot is still processing; `snapdesk snapshots wait` follows it"
+                    "the snapshot is still processing; wait until it has completed"
+                } else if c.contains("failed") {
+                    "this node's snapshot failed on the Supervisor and has no archive; download \
+                     the nodes that completed, or create a new snapshot"
                 } else {
                     "a snapshot is already in progress for this deployment; wait for it to \
-                     complete (`snapdesk snapshots wait`)"
+                     complete"
                 };
                 (ErrorCode::Conflict, hint.to_owned())
             }
@@ -281,6 +351,32 @@ impl ApiError {
             Self::Connect { .. } => (
                 ErrorCode::Network,
                 "check the Supervisor URL of the context and the network".into(),
+            ),
+            Self::Tls {
+                problem: TlsProblem::NotTls,
+                ..
+            } => (
+                ErrorCode::Network,
+                "use http:// for a plain-http port (only for 127.0.0.1, ::1 or localhost), or \
+                 the port that serves https"
+                    .into(),
+            ),
+            Self::Tls {
+                problem: TlsProblem::Certificate,
+                ..
+            } => (
+                ErrorCode::Network,
+                "check that the URL names the Supervisor's host as its certificate does; a \
+                 retry cannot fix a certificate"
+                    .into(),
+            ),
+            Self::Archive { .. } => (
+                ErrorCode::Archive,
+                "the file was not kept; download it again, and report it if this repeats".into(),
+            ),
+            Self::Cancelled => (
+                ErrorCode::Cancelled,
+                "stopped on request; what was downloaded is kept for the next try".into(),
             ),
             Self::Timeout { .. } => (
                 ErrorCode::Timeout,
@@ -334,6 +430,7 @@ mod tests {
             request_id: Some("0123456789abcdef0123456789abcdef".into()),
             retry_after: None,
             context: "deployment 42".into(),
+            needs: Permission::Read,
         }
     }
 
@@ -347,7 +444,7 @@ mod tests {
         );
         assert_eq!(e.problem_code(), Some("insufficient_permissions"));
         assert!(!e.is_retryable());
-        let err = e.into_error(true);
+        let err = Error::from(e);
         assert_eq!(err.code, ErrorCode::Forbidden);
         assert!(err.hint.unwrap().contains("deployment:manage"));
         assert_eq!(
@@ -371,30 +468,73 @@ mod tests {
         );
     }
 
+    fn code(e: ApiError) -> ErrorCode {
+        Error::from(e).code
+    }
+
     #[test]
     fn statuses_map_to_stable_codes() {
+        assert_eq!(code(http(401, "", "")), ErrorCode::Unauthorized);
+        assert_eq!(code(http(404, "", "")), ErrorCode::NotFound);
         assert_eq!(
-            http(401, "", "").into_error(false).code,
-            ErrorCode::Unauthorized
-        );
-        assert_eq!(
-            http(404, "", "").into_error(false).code,
-            ErrorCode::NotFound
-        );
-        assert_eq!(
-            http(409, "{}", "application/json").into_error(true).code,
+            code(http(409, "{}", "application/json")),
             ErrorCode::Conflict
         );
-        assert_eq!(
-            http(429, "", "").into_error(false).code,
-            ErrorCode::RateLimited
-        );
+        assert_eq!(code(http(429, "", "")), ErrorCode::RateLimited);
         let limit = http(
             409,
             r#"{"code":"snapshot_limit_reached"}"#,
             "application/problem+json",
         );
-        assert_eq!(limit.into_error(true).code, ErrorCode::LimitReached);
-        assert_eq!(http(500, "", "").into_error(false).code, ErrorCode::Api);
+        assert_eq!(code(limit), ErrorCode::LimitReached);
+        assert_eq!(code(http(500, "", "")), ErrorCode::Api);
+        let archive = ApiError::Archive {
+            reason: "not a ZIP".into(),
+        };
+        assert_eq!(code(archive), ErrorCode::Archive);
+    }
+
+    #[test]
+    fn a_403_names_the_permission_the_request_needed_when_the_problem_does_not() {
+        for (needs, named) in [
+            (Permission::Read, "deployment:read"),
+            (Permission::Manage, "deployment:manage"),
+        ] {
+            let mut e = http(403, r#"{"code":"forbidden"}"#, "application/problem+json");
+            if let ApiError::Http { needs: n, .. } = &mut e {
+                *n = needs;
+            }
+            let err = Error::from(e);
+            assert_eq!(err.code, ErrorCode::Forbidden);
+            assert!(err.hint.as_deref().unwrap_or("").contains(named), "{err:?}");
+            assert_eq!(err.details.unwrap()["permission"], named);
+        }
+    }
+
+    #[test]
+    fn a_failed_node_is_not_called_in_progress_and_hints_name_no_command() {
+        let e = Error::from(http(
+            409,
+            r#"{"code":"snapshot_failed","reason":"snapshot 7 failed and has no archive"}"#,
+            "application/problem+json",
+        ));
+        let hint = e.hint.unwrap_or_default();
+        assert!(
+            hint.contains("failed") && !hint.contains("in progress"),
+            "{hint}"
+        );
+        for e in [
+            http(401, "", ""),
+            http(403, "", ""),
+            http(404, "", ""),
+            http(409, "{}", "application/json"),
+            http(409, r#"{"code":"snapshot_not_ready"}"#, "application/json"),
+        ] {
+            let hint = Error::from(e).hint.unwrap_or_default();
+            assert!(
+                !hint.contains("snapdesk"),
+                "a command in a core hint: {hint}"
+            );
+        }
     }
 }

@@ -12,5 +12,5 @@ pub mod models;
 pub mod retry;
 
 pub use client::{Client, ClientOptions, DownloadProgress};
-pub use error::ApiError;
-pub use models::{CreateSnapshot, Page, SnapshotItem, SnapshotStatus};
+pub use error::{ApiError, Permission};
+pub use models::{CreateSnapshot, Page, Snapshot, SnapshotItem, SnapshotState, SnapshotStatus};

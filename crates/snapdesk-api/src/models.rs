@@ -128,39 +128,108 @@ pub struct DownloadUrl {
     pub url: String,
 }
 
-/// Items of one trigger grouped by `name`: a deployment-wide snapshot.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct SnapshotGroup<'a> {
-    pub name: &'a str,
-    pub created_at: DateTime<Utc>,
-    pub items: Vec<&'a SnapshotItem>,
-}
+impl SnapshotItem {
+    /// The node is done, one way or the other: `completed`, or `completed_at` set with
+    /// another status (e.g. `failed`), which will never complete.
+    pub fn has_ended(&self) -> bool {
+        self.status.is_completed() || self.completed_at.is_some()
+    }
 
-impl SnapshotGroup<'_> {
-    /// Completed when every node completed.
-    pub fn completed(&self) -> bool {
-        self.items.iter().all(|i| i.status.is_completed())
+    /// Ended without an archive.
+    pub fn has_failed(&self) -> bool {
+        self.has_ended() && !self.status.is_completed()
     }
 }
 
-/// Groups items by snapshot name, newest first; items inside by node id.
-pub fn group_by_name(items: &[SnapshotItem]) -> Vec<SnapshotGroup<'_>> {
-    let mut groups: Vec<SnapshotGroup<'_>> = Vec::new();
-    for item in items {
-        match groups.iter_mut().find(|g| g.name == item.name) {
-            Some(g) => g.items.push(item),
-            None => groups.push(SnapshotGroup {
-                name: &item.name,
-                created_at: item.created_at,
-                items: vec![item],
-            }),
+/// Where a deployment-wide snapshot stands: the one rule every host uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum SnapshotState {
+    /// At least one node has not ended yet.
+    Processing,
+    /// Every node completed: every archive can be downloaded.
+    Completed,
+    /// Every node ended, and at least one without an archive.
+    Failed,
+}
+
+impl SnapshotState {
+    /// The state of a snapshot with these nodes.
+    pub fn of<'a>(items: impl IntoIterator<Item = &'a SnapshotItem>) -> Self {
+        let (mut any, mut open, mut failed) = (false, false, false);
+        for i in items {
+            any = true;
+            open |= !i.has_ended();
+            failed |= i.has_failed();
+        }
+        match (any, open, failed) {
+            (false, _, _) | (true, true, _) => Self::Processing,
+            (true, false, true) => Self::Failed,
+            (true, false, false) => Self::Completed,
         }
     }
-    for g in &mut groups {
-        g.items.sort_by_key(|i| i.node_id);
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Processing => "processing",
+            Self::Completed => "completed",
+            Self::Failed => "failed",
+        }
     }
-    groups.sort_by(|a, b| b.created_at.cmp(&a.created_at).then(b.name.cmp(a.name)));
-    groups
+}
+
+impl fmt::Display for SnapshotState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The items of one trigger, grouped by `name`: a deployment-wide snapshot.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+pub struct Snapshot {
+    pub name: String,
+    #[ts(type = "string")]
+    pub created_at: DateTime<Utc>,
+    pub state: SnapshotState,
+    /// One per node, by node id.
+    pub items: Vec<SnapshotItem>,
+}
+
+impl Snapshot {
+    /// Groups items by snapshot name, newest first; items inside by node id.
+    pub fn group(items: impl IntoIterator<Item = SnapshotItem>) -> Vec<Snapshot> {
+        let mut groups: Vec<Snapshot> = Vec::new();
+        for item in items {
+            match groups.iter_mut().find(|g| g.name == item.name) {
+                Some(g) => g.items.push(item),
+                None => groups.push(Snapshot {
+                    name: item.name.clone(),
+                    created_at: item.created_at,
+                    state: SnapshotState::Processing,
+                    items: vec![item],
+                }),
+            }
+        }
+        for g in &mut groups {
+            g.items.sort_by_key(|i| i.node_id);
+            g.state = SnapshotState::of(&g.items);
+        }
+        groups.sort_by(|a, b| b.created_at.cmp(&a.created_at).then(b.name.cmp(&a.name)));
+        groups
+    }
+
+    /// Nodes that completed (each has an archive).
+    pub fn completed_nodes(&self) -> usize {
+        self.items
+            .iter()
+            .filter(|i| i.status.is_completed())
+            .count()
+    }
+
+    /// The nodes that ended without an archive.
+    pub fn failed_nodes(&self) -> impl Iterator<Item = &SnapshotItem> {
+        self.items.iter().filter(|i| i.has_failed())
+    }
 }
 
 #[cfg(test)]
@@ -221,9 +290,8 @@ mod tests {
         assert_eq!(item.status.to_string(), "archiving");
     }
 
-    #[test]
-    fn groups_by_name_newest_first() {
-        let mk = |id, node, name: &str, t: &str, st: &str| SnapshotItem {
+    fn item(id: u64, node: u64, name: &str, t: &str, st: &str) -> SnapshotItem {
+        SnapshotItem {
             id,
             tenant_id: None,
             division_id: None,
@@ -235,19 +303,54 @@ mod tests {
             status: st.into(),
             created_at: t.parse().unwrap(),
             completed_at: None,
+        }
+    }
+
+    #[test]
+    fn a_snapshot_is_processing_until_every_node_ended_and_failed_when_one_ended_without_archive() {
+        let t = "2026-06-01T10:00:00Z";
+        let done = |id, node| {
+            let mut i = item(id, node, "a", t, "completed");
+            i.completed_at = Some(t.parse().unwrap());
+            i
         };
+        let mut failed = item(3, 3, "a", t, "failed");
+        failed.completed_at = Some(t.parse().unwrap());
+        let open = item(4, 3, "a", t, "processing");
+        assert_eq!(
+            SnapshotState::of(&[done(1, 1), done(2, 2)]),
+            SnapshotState::Completed
+        );
+        assert_eq!(
+            SnapshotState::of(&[done(1, 1), open.clone()]),
+            SnapshotState::Processing
+        );
+        assert_eq!(
+            SnapshotState::of(&[done(1, 1), failed.clone()]),
+            SnapshotState::Failed
+        );
+        // A failed node while another still works: not over yet.
+        assert_eq!(
+            SnapshotState::of(&[failed, open]),
+            SnapshotState::Processing
+        );
+        assert_eq!(SnapshotState::of(&[]), SnapshotState::Processing);
+    }
+
+    #[test]
+    fn groups_by_name_newest_first() {
         let items = vec![
-            mk(1, 2, "a", "2026-06-01T10:00:00Z", "completed"),
-            mk(2, 1, "a", "2026-06-01T10:00:00Z", "completed"),
-            mk(3, 1, "b", "2026-06-02T10:00:00Z", "processing"),
+            item(1, 2, "a", "2026-06-01T10:00:00Z", "completed"),
+            item(2, 1, "a", "2026-06-01T10:00:00Z", "completed"),
+            item(3, 1, "b", "2026-06-02T10:00:00Z", "processing"),
         ];
-        let g = group_by_name(&items);
+        let g = Snapshot::group(items);
         assert_eq!(g[0].name, "b");
-        assert!(!g[0].completed());
+        assert_eq!(g[0].state, SnapshotState::Processing);
         assert_eq!(
             g[1].items.iter().map(|i| i.node_id).collect::<Vec<_>>(),
             vec![1, 2]
         );
-        assert!(g[1].completed());
+        assert_eq!(g[1].state, SnapshotState::Completed);
     }
 }

@@ -1,22 +1,28 @@
 //! `snapdesk collect`: a snapshot of this machine, the same archive format the Supervisor
 //! produces.
 
-use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::Args;
+use serde::Serialize;
 use snapdesk_collector::{CollectOptions, Progress};
-use snapdesk_core::Result;
+use snapdesk_core::Error;
+use snapdesk_report::archive::Manifest;
 use snapdesk_report::Status;
 
-use crate::output::Output;
+use crate::args;
+use crate::output::{CmdResult, Output};
 
 #[derive(Debug, Args)]
 pub struct CollectArgs {
-    /// Where to write the archive: a file, or a directory for `<snapshot>-<host>.zip`.
+    /// Where to write the archive: a file, or a directory for `<snapshot>-<host>.zip`
+    /// (default: the current directory). An existing file is kept unless --force.
     #[arg(long, short, value_name = "PATH")]
     out: Option<PathBuf>,
+    /// Overwrite the file --out names if it exists.
+    #[arg(long)]
+    force: bool,
     /// Keep secrets in the report and the data bundle (redaction is on by default).
     #[arg(long)]
     no_redact_secrets: bool,
@@ -33,13 +39,13 @@ pub struct CollectArgs {
     #[arg(long, conflicts_with = "iggy_data")]
     no_iggy: bool,
     /// Size cap of the Iggy data bundle, in MiB (metadata first, then newest segments).
-    #[arg(long, value_name = "MIB", default_value_t = 1024)]
+    #[arg(long, value_name = "MIB", default_value = "1024", value_parser = args::mib)]
     iggy_cap_mib: u64,
     /// An extra certificate to check (repeatable).
     #[arg(long = "cert", value_name = "PATH")]
     certs: Vec<PathBuf>,
-    /// Timeout of each check, in seconds.
-    #[arg(long, value_name = "SECS", default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..=600))]
+    /// Timeout of each check, in whole seconds (1 to 600).
+    #[arg(long, value_name = "SECS", default_value = "5", value_parser = args::check_secs)]
     check_timeout: u64,
 }
 
@@ -54,7 +60,25 @@ fn glyph(s: Status) -> &'static str {
     }
 }
 
-pub fn run(args: CollectArgs, out: &Output) -> Result<()> {
+/// `collect --json`: the archive's path beside its manifest.
+#[derive(Debug, Serialize)]
+struct CollectOutput<'a> {
+    path: &'a std::path::Path,
+    #[serde(flatten)]
+    manifest: &'a Manifest,
+}
+
+pub fn run(args: CollectArgs, out: &Output) -> CmdResult {
+    // An existing file is somebody's snapshot: replaced only when asked.
+    if let Some(p) = &args.out {
+        if p.is_file() && !args.force {
+            return Err(
+                Error::invalid_input(format!("{} already exists", p.display()))
+                    .with_hint("pass --force to replace it, or another --out")
+                    .into(),
+            );
+        }
+    }
     let opts = CollectOptions {
         out: args.out,
         redact: !args.no_redact_secrets,
@@ -72,7 +96,7 @@ pub fn run(args: CollectArgs, out: &Output) -> Result<()> {
         },
         snapshot_name: None,
     };
-    let live = std::io::stderr().is_terminal() && !out.json();
+    let live = out.live();
     let mut progress = |p: &Progress| {
         if !live {
             return;
@@ -102,7 +126,12 @@ pub fn run(args: CollectArgs, out: &Output) -> Result<()> {
         }
     };
     let collected = snapdesk_collector::collect(&opts, &mut progress)?;
-    out.print(&collected.manifest, |m| {
+    let output = CollectOutput {
+        path: &collected.path,
+        manifest: &collected.manifest,
+    };
+    out.print(&output, |o| {
+        let m = o.manifest;
         let c = &m.checks;
         let mut s = format!(
             "{}\n{} checks: {} fail, {} error, {} warn, {} info, {} skipped, {} pass",
@@ -115,6 +144,19 @@ pub fn run(args: CollectArgs, out: &Output) -> Result<()> {
             c.skipped,
             c.pass
         );
+        // The checks to read first, by name.
+        for (status, label) in [(Status::Fail, "fail"), (Status::Warn, "warn")] {
+            let ids: Vec<String> = collected
+                .report
+                .checks
+                .iter()
+                .filter(|k| k.status == status)
+                .map(|k| format!("{} ({})", k.id, k.title))
+                .collect();
+            if !ids.is_empty() {
+                s.push_str(&format!("\n{label}: {}", ids.join(", ")));
+            }
+        }
         let redacted: u64 = m.redaction.counts.values().sum();
         if m.redaction.redacted {
             s.push_str(&format!("\nsecrets redacted: {redacted}"));

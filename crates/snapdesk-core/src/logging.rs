@@ -5,6 +5,7 @@
 //! stays quiet on a terminal while the file keeps a record. Secrets are never logged: the
 //! API client redacts keys and presigned URLs before they reach a span.
 
+use std::io::IsTerminal;
 use std::path::Path;
 
 use tracing_appender::non_blocking::WorkerGuard;
@@ -28,8 +29,10 @@ pub fn init(log_dir: &Path, stderr_default: &str) -> LogGuard {
     let stderr_filter = EnvFilter::new(env.as_deref().unwrap_or(stderr_default));
     let file_filter = EnvFilter::new(env.as_deref().unwrap_or("info"));
 
+    // Colour codes only for a person at a terminal: in a pipe or a CI log they are noise.
     let stderr_layer = fmt::layer()
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_target(false)
         .with_filter(stderr_filter);
 

@@ -64,10 +64,35 @@ pub fn load_stored_key(account: &str) -> Result<String> {
             ErrorCode::NotFound,
             format!("no API key is stored for context {account:?}"),
         )
-        .with_hint(format!(
-            "run `snapdesk context add {account}` again, or set LD_API_KEY"
-        ))),
+        .with_hint("store a key for this context, or set LD_API_KEY")),
         Err(e) => Err(keyring_error("read", account, e)),
+    }
+}
+
+/// Whether an OS keyring can be used here, and if not, why.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum KeyringStatus {
+    Reachable,
+    Unreachable { reason: String },
+}
+
+impl KeyringStatus {
+    pub fn is_reachable(&self) -> bool {
+        matches!(self, Self::Reachable)
+    }
+}
+
+/// Asks the keyring for an entry that does not exist: "no entry" means it answered. Reads
+/// only; nothing is stored.
+pub fn keyring_status() -> KeyringStatus {
+    let probe =
+        keyring::Entry::new(SERVICE, "snapdesk-keyring-probe").and_then(|e| e.get_password());
+    match probe {
+        Ok(_) | Err(keyring::Error::NoEntry) => KeyringStatus::Reachable,
+        Err(e) => KeyringStatus::Unreachable {
+            reason: e.to_string(),
+        },
     }
 }
 

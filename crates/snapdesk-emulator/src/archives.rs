@@ -12,11 +12,9 @@ use snapdesk_report::archive::{
 };
 use snapdesk_report::{render, Producer, Report};
 
-use crate::profile::{self, HostProfile};
-use crate::state::{Deployment, Item};
+use crate::model::{Deployment, Item};
+use crate::profile::{self, HostProfile, COLLECTOR_NAME};
 use crate::util::{self, SplitMix};
-
-pub(crate) const COLLECTOR_NAME: &str = "supervisor-emulator";
 
 fn producer() -> Producer {
     Producer {

@@ -23,122 +23,46 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use serde::{Deserialize, Serialize};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+// The module graph, bottom to top (each uses only those above it in this list; a test in
+// this file keeps it so): util, config, model; problem, profile; archives, state;
+// processing; routes.
 mod archives;
-pub mod faults;
-mod http;
+mod config;
+mod model;
+mod problem;
+mod processing;
 pub mod profile;
+mod routes;
 mod state;
-mod storage;
 mod util;
 
-/// A deployment's plan: how many snapshots it may keep and for how long.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
-#[serde(rename_all = "lowercase")]
-pub enum Plan {
-    Basic,
-    Pro,
-    Enterprise,
-}
+pub use config::{default_deployments, DeploymentSpec, EmulatorConfig, Plan};
+pub use model::{FaultKind, FaultSpec, RequestRecord};
 
-impl Plan {
-    /// Snapshots (triggers, i.e. distinct names) a deployment may hold.
-    pub fn snapshot_limit(self) -> usize {
-        match self {
-            Plan::Basic => 3,
-            Plan::Pro => 5,
-            Plan::Enterprise => 20,
-        }
-    }
+/// The admin routes, as `snapdesk emulator --help` shows them (the README has the same).
+pub const ADMIN_HELP: &str = "\
+Admin routes (for tests and demos; header x-admin-token: the startup line's admin_token):
+  POST   /_admin/faults    queue a fault for the next requests:
+           {\"kind\": \"status\"|\"delay\"|\"truncate\"|\"malformed_json\"|\"reset\"|
+                    \"throttle\"|\"corrupt\"|\"node_failure\",
+            \"count\": 1, \"path_prefix\": \"/_storage\", \"method\": \"GET\",
+            \"status\": 503, \"retry_after\": 2 (s), \"delay_ms\": 1000,
+            \"bytes_per_sec\": 262144, \"advance_clock_secs\": 0}
+  DELETE /_admin/faults    drop every queued fault
+  POST   /_admin/clock     move the emulator's clock (retention, URL expiry):
+           {\"advance_secs\": 86400}
+  POST   /_admin/seed      add a completed one-node snapshot with an archive of about N bytes:
+           {\"deployment_id\": \"611298765432109056\", \"archive_bytes\": 1000000}
+  GET    /_admin/state     the deployments, items, clock and queued faults
+  GET    /_admin/requests  the last requests received (method, path, range,
+                           idempotency-key, fault applied)
 
-    /// Days a snapshot is kept.
-    pub fn retention_days(self) -> i64 {
-        match self {
-            Plan::Basic => 7,
-            Plan::Pro => 14,
-            Plan::Enterprise => 90,
-        }
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Plan::Basic => "basic",
-            Plan::Pro => "pro",
-            Plan::Enterprise => "enterprise",
-        }
-    }
-}
-
-/// One emulated deployment.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DeploymentSpec {
-    pub id: u64,
-    pub name: String,
-    pub plan: Plan,
-    /// Nodes of the deployment; 0 means "use `EmulatorConfig::nodes`".
-    pub nodes: u32,
-}
-
-/// The default deployments: `events-prod` (Pro, 3 nodes) and `analytics-staging` (Basic, 2).
-pub fn default_deployments() -> Vec<DeploymentSpec> {
-    vec![
-        DeploymentSpec {
-            id: 611_298_765_432_109_056,
-            name: "events-prod".into(),
-            plan: Plan::Pro,
-            nodes: 3,
-        },
-        DeploymentSpec {
-            id: 611_298_765_432_109_057,
-            name: "analytics-staging".into(),
-            plan: Plan::Basic,
-            nodes: 2,
-        },
-    ]
-}
-
-/// How to run the emulator.
-#[derive(Debug, Clone)]
-pub struct EmulatorConfig {
-    /// Port on 127.0.0.1; 0 picks a free one.
-    pub port: u16,
-    /// Node count for deployments whose spec says 0.
-    pub nodes: u32,
-    /// How long a snapshot takes, all nodes together (node i of n completes at
-    /// `created + processing_ms * i / n`).
-    pub processing_ms: u64,
-    /// Lifetime of presigned download URLs.
-    pub url_ttl_secs: u64,
-    /// API key with `deployment:read` and `deployment:manage`; random when `None`.
-    pub manage_key: Option<String>,
-    /// API key with `deployment:read` only; random when `None`.
-    pub read_key: Option<String>,
-    /// Where state (`state.json`) and archives (`archives/`) live; a temporary directory
-    /// owned by the emulator when `None`. State is reloaded from here on start.
-    pub data_dir: Option<PathBuf>,
-    pub deployments: Vec<DeploymentSpec>,
-    /// Token for the `/_admin/` routes (header `x-admin-token`); random when `None`.
-    pub admin_token: Option<String>,
-}
-
-impl Default for EmulatorConfig {
-    fn default() -> Self {
-        Self {
-            port: 0,
-            nodes: 3,
-            processing_ms: 3000,
-            url_ttl_secs: 300,
-            manage_key: None,
-            read_key: None,
-            data_dir: None,
-            deployments: default_deployments(),
-            admin_token: None,
-        }
-    }
-}
+Example:
+  curl -X POST http://127.0.0.1:PORT/_admin/clock -H \"x-admin-token: TOKEN\" \\
+       -H 'content-type: application/json' -d '{\"advance_secs\": 3600}'";
 
 /// A running emulator. Dropping it without [`Emulator::shutdown`] leaves the server running
 /// until the runtime ends.
@@ -191,12 +115,18 @@ impl Emulator {
 
 /// Binds 127.0.0.1:`config.port` and serves in a background task.
 pub async fn start(config: EmulatorConfig) -> anyhow::Result<Emulator> {
-    let listener = tokio::net::TcpListener::bind(("127.0.0.1", config.port)).await?;
+    let listener = bind(&config).await?;
     let addr = listener.local_addr()?;
     let supervisor_url = format!("http://{addr}");
-    let shared = Arc::new(state::Shared::new(&config, supervisor_url.clone())?);
-    state::resume_processing(&shared);
-    let router = http::router(shared.clone());
+    let shared = Arc::new(state::Shared::new(
+        &config,
+        supervisor_url.clone(),
+        addr.port(),
+    )?);
+    // Recorded at once (with the port), so that a restart finds it even if nothing changed.
+    shared.save(&shared.lock());
+    processing::resume_processing(&shared);
+    let router = routes::router(shared.clone());
     let (tx, rx) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {
         let serve = axum::serve(listener, router).with_graceful_shutdown(async move {
@@ -223,20 +153,38 @@ pub async fn start(config: EmulatorConfig) -> anyhow::Result<Emulator> {
     })
 }
 
+/// The port asked for; else, with state on disk, the port the last run served (so that a
+/// restart keeps the URL contexts were saved with), or a free one when it is taken.
+async fn bind(config: &EmulatorConfig) -> anyhow::Result<tokio::net::TcpListener> {
+    if config.port != 0 {
+        return tokio::net::TcpListener::bind(("127.0.0.1", config.port))
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot listen on 127.0.0.1:{}: {e}", config.port));
+    }
+    if let Some(port) = config.data_dir.as_deref().and_then(state::previous_port) {
+        match tokio::net::TcpListener::bind(("127.0.0.1", port)).await {
+            Ok(l) => return Ok(l),
+            Err(e) => tracing::warn!("port {port} of the last run is taken ({e}); using another"),
+        }
+    }
+    Ok(tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?)
+}
+
 /// `snapdesk emulator [flags]`.
 #[derive(Debug, Clone, clap::Args)]
 pub struct EmulatorArgs {
-    /// Port on 127.0.0.1 (0 = a free port).
-    #[arg(long, default_value_t = 0)]
+    /// Port on 127.0.0.1; 0 (the default) reuses the last run's port when state is kept on
+    /// disk, else picks a free one. A fixed port keeps the URL stable across restarts.
+    #[arg(long, default_value_t = 0, value_name = "PORT")]
     pub port: u16,
     /// Node count of every deployment (default: 3 for events-prod, 2 for analytics-staging).
-    #[arg(long)]
+    #[arg(long, value_name = "N")]
     pub nodes: Option<u32>,
-    /// Time a snapshot takes to complete, all nodes together.
-    #[arg(long = "processing-ms", default_value_t = 3000)]
+    /// Time a snapshot takes to complete, all nodes together, in milliseconds.
+    #[arg(long = "processing-ms", default_value_t = 3000, value_name = "MS")]
     pub processing_ms: u64,
     /// Lifetime of presigned download URLs, in seconds.
-    #[arg(long = "url-ttl", default_value_t = 300)]
+    #[arg(long = "url-ttl", default_value_t = 300, value_name = "SECS")]
     pub url_ttl: u64,
     /// API key with deployment:manage (random when not given).
     #[arg(long = "manage-key", env = "SNAPDESK_EMULATOR_MANAGE_KEY")]
@@ -322,5 +270,104 @@ async fn wait_for_signal() {
     #[cfg(not(unix))]
     {
         let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// The modules, bottom to top: each may use only modules before it.
+    const LAYERS: &[&str] = &[
+        "util",
+        "config",
+        "model",
+        "problem",
+        "profile",
+        "archives",
+        "state",
+        "processing",
+        "routes::faults",
+        "routes::storage",
+        "routes::api",
+        "routes::admin",
+        "routes",
+    ];
+
+    /// The crate modules a file names (`crate::x`, `crate::{x, y}`, `super::x` in `routes/`).
+    fn uses(src: &str, in_routes: bool) -> Vec<String> {
+        let mut out = Vec::new();
+        let code: String = src
+            .lines()
+            .take_while(|l| !l.starts_with("#[cfg(test)]"))
+            .filter(|l| !l.trim_start().starts_with("//"))
+            .collect::<Vec<_>>()
+            .join("\n");
+        let ident = |s: &str| -> String {
+            s.chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                .collect()
+        };
+        let mut push = |first: &str, rest: &str| {
+            let first = ident(first.trim());
+            if first == "routes" {
+                let child = ident(rest.trim_start_matches("::"));
+                out.push(format!("routes::{child}"));
+            } else if !first.is_empty() {
+                out.push(first);
+            }
+        };
+        for (i, _) in code.match_indices("crate::") {
+            let after = &code[i + 7..];
+            if let Some(group) = after.strip_prefix('{') {
+                let end = group.find('}').unwrap_or(group.len());
+                for part in group[..end].split(',') {
+                    let part = part.trim();
+                    let (a, b) = part.split_once("::").unwrap_or((part, ""));
+                    push(a, b);
+                }
+            } else {
+                let first = ident(after);
+                push(&first, &after[first.len()..]);
+            }
+        }
+        if in_routes {
+            for (i, _) in code.match_indices("super::") {
+                out.push(format!("routes::{}", ident(&code[i + 7..])));
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn the_modules_form_layers_without_a_circle() {
+        let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        for (index, module) in LAYERS.iter().enumerate() {
+            let file = match module.strip_prefix("routes::") {
+                Some(child) => src.join("routes").join(format!("{child}.rs")),
+                None if *module == "routes" => src.join("routes").join("mod.rs"),
+                None => src.join(format!("{module}.rs")),
+            };
+            let text = std::fs::read_to_string(&file).unwrap();
+            for used in uses(&text, module.starts_with("routes")) {
+                let at = LAYERS
+                    .iter()
+                    .position(|m| *m == used)
+                    .unwrap_or_else(|| panic!("{module} uses {used}, which has no layer"));
+                assert!(
+                    at < index,
+                    "{module} uses {used}, which is not below it: a circle in the making"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn the_layer_check_sees_a_use_that_points_up() {
+        let found = uses(
+            "use crate::state::App;\nuse crate::{archives, util};\n",
+            false,
+        );
+        assert_eq!(found, vec!["state", "archives", "util"]);
+        let found = uses("use super::faults::PendingDelay;\n", true);
+        assert_eq!(found, vec!["routes::faults"]);
     }
 }

@@ -3,7 +3,10 @@
 //!
 //! Every value derives from (deployment id, node index). Nodes differ on purpose:
 //! node 1's TLS certificate expires in 10 days (warn), node 2's data disk is 97% full
-//! (fail), node 3 has `vm.swappiness = 60` (warn); everything else is healthy. Demo secrets
+//! (fail, and its kernel log's write errors fail `logs.kernel_io_errors`), node 3 has
+//! `vm.swappiness = 60` (warn); everything else is healthy. Every check carries the id,
+//! title and category of the collector's check of the same name, so that a report from
+//! here and one from `snapdesk collect` compare check by check. Demo secrets
 //! are planted in evidence and log lines so that redaction can be seen working.
 
 use std::collections::BTreeMap;
@@ -11,7 +14,7 @@ use std::fmt::Display;
 use std::io::{Cursor, Write};
 
 use chrono::{DateTime, Utc};
-use snapdesk_collector::checks::rules;
+use snapdesk_collector::checks::{self, logs, rules};
 use snapdesk_collector::redact::Redactor;
 use snapdesk_report::archive::IggyBundle;
 use snapdesk_report::model::FORMAT_VERSION;
@@ -28,6 +31,9 @@ pub const DEMO_BEARER_TOKEN: &str = "demo-bearer-token-0123456789abcdef";
 pub const DEMO_JWT_SECRET_PREFIX: &str = "demo-jwt-secret-";
 
 pub const DATA_PATH: &str = "/var/lib/iggy/local_data";
+
+/// The producer named in the emulator's reports and manifests.
+pub(crate) const COLLECTOR_NAME: &str = "supervisor-emulator";
 
 /// One emulated host.
 #[derive(Debug, Clone)]
@@ -270,13 +276,14 @@ pub fn build_report(
     // ---- os
     checks.push(
         B::new(
-            "os.release",
+            "os.distribution",
             "os",
             "Operating system",
             Status::Info,
             h.os_pretty.clone(),
         )
         .fact("value", &h.os_pretty)
+        .fact("uptime", format!("{} days", h.uptime_secs / 86_400))
         .fact("rule", "informational")
         .ev(
             "/etc/os-release",
@@ -296,20 +303,8 @@ pub fn build_report(
         .fix("upgrade the kernel to 5.15 or later"),
     );
     checks.push(
-        B::new(
-            "os.uptime",
-            "os",
-            "Uptime",
-            Status::Info,
-            format!("up {} days", h.uptime_secs / 86_400),
-        )
-        .fact("value", format!("{} s", h.uptime_secs))
-        .fact("rule", "informational")
-        .ev("/proc/uptime", format!("{}.42 1234.56", h.uptime_secs)),
-    );
-    checks.push(
         B::judged(
-            "os.clocksource",
+            "time.clocksource",
             "os",
             "Clock source",
             rules::clocksource(&h.clocksource),
@@ -324,7 +319,7 @@ pub fn build_report(
     );
     checks.push(
         B::new(
-            "os.time_sync",
+            "time.sync",
             "os",
             "Time synchronisation",
             Status::Pass,
@@ -341,7 +336,7 @@ pub fn build_report(
     // ---- cpu
     checks.push(
         B::new(
-            "cpu.count",
+            "cpu.topology",
             "cpu",
             "CPUs",
             Status::Info,
@@ -466,7 +461,7 @@ pub fn build_report(
     );
     checks.push(
         B::judged(
-            "memory.cgroup_limit",
+            "memory.cgroup_limits",
             "memory",
             "cgroup memory limit",
             rules::cgroup_memory_limit(None),
@@ -480,7 +475,7 @@ pub fn build_report(
     );
     checks.push(
         B::judged(
-            "memory.memlock",
+            "iggy.memlock",
             "memory",
             "Locked-memory limit",
             rules::memlock(None, true),
@@ -494,7 +489,7 @@ pub fn build_report(
     );
     checks.push(
         B::new(
-            "memory.numa",
+            "cpu.numa",
             "memory",
             "NUMA nodes",
             Status::Info,
@@ -566,7 +561,7 @@ pub fn build_report(
     let data_used_gib = h.data_size_gib as f64 * h.data_used_pct / 100.0;
     checks.push(
         B::judged(
-            "storage.data_disk_free",
+            "storage.data_free_space",
             "storage",
             "Free space on the Iggy data disk",
             rules::disk_free_percent(data_free),
@@ -596,28 +591,6 @@ pub fn build_report(
              unused streams, or grow the volume; Iggy stops persisting at 100%",
         ),
     );
-    let root_free = 100.0 - h.root_used_pct;
-    checks.push(
-        B::judged(
-            "storage.root_disk_free",
-            "storage",
-            "Free space on /",
-            rules::disk_free_percent(root_free),
-            format!("{root_free:.1}% free"),
-            format!("/: {root_free:.1}% free of {} GiB", h.root_size_gib),
-        )
-        .ev(
-            "df -h /",
-            format!(
-                "Filesystem      Size  Used Avail Use% Mounted on\n/dev/nvme0n1p1   {}G   {:.0}G   {:.0}G  {:.0}% /",
-                h.root_size_gib,
-                h.root_size_gib as f64 * h.root_used_pct / 100.0,
-                h.root_size_gib as f64 * root_free / 100.0,
-                h.root_used_pct
-            ),
-        )
-        .fix("clean up logs and packages on /"),
-    );
     let inode_free = 100.0 - h.data_inodes_used_pct;
     checks.push(
         B::judged(
@@ -636,7 +609,7 @@ pub fn build_report(
     );
     checks.push(
         B::new(
-            "storage.filesystem",
+            "storage.data_filesystem",
             "storage",
             "Data filesystem and mount options",
             Status::Pass,
@@ -652,44 +625,32 @@ pub fn build_report(
             ),
         ),
     );
-    checks.push(
-        B::new(
-            "storage.io_scheduler",
-            "storage",
-            "I/O scheduler",
-            Status::Pass,
-            "none (NVMe)",
-        )
-        .fact("value", "none")
-        .fact("rule", "pass for none or mq-deadline on NVMe")
-        .ev("/sys/block/nvme1n1/queue/scheduler", "[none] mq-deadline"),
-    );
 
     // ---- network
     for (id, key, v, j, fix) in [
         (
-            "network.somaxconn",
+            "kernel.net_core_somaxconn",
             "net.core.somaxconn",
             h.somaxconn,
             rules::somaxconn(h.somaxconn),
             "sysctl -w net.core.somaxconn=4096",
         ),
         (
-            "network.tcp_max_syn_backlog",
+            "kernel.net_ipv4_tcp_max_syn_backlog",
             "net.ipv4.tcp_max_syn_backlog",
             h.tcp_max_syn_backlog,
             rules::tcp_max_syn_backlog(h.tcp_max_syn_backlog),
             "sysctl -w net.ipv4.tcp_max_syn_backlog=8192",
         ),
         (
-            "network.rmem_max",
+            "kernel.net_core_rmem_max",
             "net.core.rmem_max",
             h.rmem_max,
             rules::rmem_max(h.rmem_max),
             "sysctl -w net.core.rmem_max=8388608",
         ),
         (
-            "network.wmem_max",
+            "kernel.net_core_wmem_max",
             "net.core.wmem_max",
             h.wmem_max,
             rules::wmem_max(h.wmem_max),
@@ -720,7 +681,7 @@ pub fn build_report(
     );
     checks.push(
         B::judged(
-            "network.retransmits",
+            "network.tcp_retransmits",
             "network",
             "TCP retransmissions",
             rules::tcp_retransmit_percent(h.retransmit_pct),
@@ -758,7 +719,7 @@ pub fn build_report(
         .collect();
     checks.push(
         B::new(
-            "network.listeners",
+            "network.iggy_listeners",
             "network",
             "Iggy listeners",
             Status::Pass,
@@ -770,22 +731,30 @@ pub fn build_report(
     );
 
     // ---- certificates
+    // One check for every certificate the config names, judged by the one that expires first.
     let tcp_expiry = created_at + chrono::Duration::days(h.tcp_cert_days_left);
+    let http_expiry = created_at + chrono::Duration::days(h.http_cert_days_left);
+    let soonest = h.tcp_cert_days_left.min(h.http_cert_days_left);
+    let first = if h.tcp_cert_days_left <= h.http_cert_days_left {
+        "/etc/iggy/certs/tcp.pem"
+    } else {
+        "/etc/iggy/certs/http.pem"
+    };
     checks.push(
         B::judged(
-            "certificates.tcp_tls_expiry",
+            "certs.expiry",
             "certificates",
-            "TCP listener certificate expiry",
-            rules::cert_days_left(h.tcp_cert_days_left),
-            format!("{} days", h.tcp_cert_days_left),
+            "Certificate expiry",
+            rules::cert_days_left(soonest),
+            format!("{soonest} days"),
             format!(
-                "/etc/iggy/certs/tcp.pem expires in {} days ({})",
-                h.tcp_cert_days_left,
-                tcp_expiry.format("%Y-%m-%d")
+                "{first} expires first, in {soonest} days ({})",
+                (created_at + chrono::Duration::days(soonest)).format("%Y-%m-%d")
             ),
         )
         .fact("subject", format!("CN={}.iggy.internal", h.host_name))
-        .fact("not_after", tcp_expiry.to_rfc3339())
+        .fact("tcp_not_after", tcp_expiry.to_rfc3339())
+        .fact("http_not_after", http_expiry.to_rfc3339())
         .ev(
             "runtime/current_config.toml [tcp.tls]",
             "enabled = true\ncert_file = \"/etc/iggy/certs/tcp.pem\"\nkey_file = \"/etc/iggy/certs/tcp-key.pem\"",
@@ -794,48 +763,17 @@ pub fn build_report(
             "openssl x509 -noout -enddate -in /etc/iggy/certs/tcp.pem",
             format!("notAfter={}", tcp_expiry.format("%b %e %H:%M:%S %Y GMT")),
         )
-        .fix("renew the certificate and restart the TCP listener before it expires"),
-    );
-    let http_expiry = created_at + chrono::Duration::days(h.http_cert_days_left);
-    checks.push(
-        B::judged(
-            "certificates.http_tls_expiry",
-            "certificates",
-            "HTTP listener certificate expiry",
-            rules::cert_days_left(h.http_cert_days_left),
-            format!("{} days", h.http_cert_days_left),
-            format!(
-                "/etc/iggy/certs/http.pem expires in {} days",
-                h.http_cert_days_left
-            ),
-        )
-        .fact("not_after", http_expiry.to_rfc3339())
         .ev(
             "openssl x509 -noout -enddate -in /etc/iggy/certs/http.pem",
             format!("notAfter={}", http_expiry.format("%b %e %H:%M:%S %Y GMT")),
         )
-        .fix("renew the certificate"),
-    );
-    checks.push(
-        B::new(
-            "certificates.chain",
-            "certificates",
-            "Certificate chain",
-            Status::Pass,
-            "the chain verifies against the system trust store",
-        )
-        .fact("value", "ok")
-        .fact("rule", "pass when openssl verify succeeds")
-        .ev(
-            "openssl verify /etc/iggy/certs/tcp.pem",
-            "/etc/iggy/certs/tcp.pem: OK",
-        ),
+        .fix("renew the certificate and restart the listener before it expires"),
     );
 
     // ---- iggy
     checks.push(
         B::new(
-            "iggy.version",
+            "runtime.versions",
             "iggy",
             "Iggy server version",
             Status::Info,
@@ -887,7 +825,7 @@ pub fn build_report(
     );
     checks.push(
         B::new(
-            "iggy.data_path",
+            "storage.data_dir",
             "iggy",
             "Data directory",
             Status::Pass,
@@ -905,28 +843,7 @@ pub fn build_report(
     );
     checks.push(
         B::new(
-            "iggy.streams",
-            "iggy",
-            "Streams, topics and partitions",
-            Status::Info,
-            format!(
-                "{} streams, {} topics, {} partitions, {} messages",
-                h.streams, h.topics, h.partitions, h.messages
-            ),
-        )
-        .fact("value", h.messages)
-        .fact("rule", "informational")
-        .ev(
-            "GET /stats",
-            format!(
-                "{{\"streams_count\": {}, \"topics_count\": {}, \"partitions_count\": {}, \"messages_count\": {}}}",
-                h.streams, h.topics, h.partitions, h.messages
-            ),
-        ),
-    );
-    checks.push(
-        B::new(
-            "iggy.config",
+            "iggy.config_parse",
             "iggy",
             "Server configuration",
             Status::Info,
@@ -944,7 +861,7 @@ pub fn build_report(
     );
     checks.push(
         B::new(
-            "iggy.environment",
+            "iggy.config_root_credentials",
             "iggy",
             "Server environment",
             Status::Info,
@@ -977,42 +894,37 @@ pub fn build_report(
 
     // ---- logs
     let lines = server_log_lines(h, created_at);
-    let errors = lines.iter().filter(|l| l.contains(" ERROR ")).count();
-    let warns = lines.iter().filter(|l| l.contains(" WARN ")).count();
-    let error_status = if errors > 10 {
-        Status::Warn
-    } else {
+    // The collector's own matcher over this node's kernel log.
+    let kernel_lines = kernel_log_lines(h, created_at);
+    let io_errors = logs::io_error_lines(&kernel_lines);
+    let io_status = if io_errors.is_empty() {
         Status::Pass
+    } else {
+        Status::Fail
     };
-    let first_error = lines
-        .iter()
-        .filter(|l| l.contains(" ERROR "))
-        .take(3)
-        .cloned()
-        .collect::<Vec<_>>()
-        .join("\n");
     checks.push(
         B::new(
-            "logs.recent_errors",
+            "logs.kernel_io_errors",
             "logs",
-            "Errors in the server log",
-            error_status,
-            format!(
-                "{errors} ERROR and {warns} WARN lines in the last {} lines",
-                lines.len()
-            ),
+            "Kernel I/O errors",
+            io_status,
+            if io_errors.is_empty() {
+                "no disk I/O errors in the kernel log".to_owned()
+            } else {
+                format!("{} disk error line(s) in the kernel log", io_errors.len())
+            },
         )
-        .fact("value", errors)
+        .fact("matches", io_errors.len())
         .fact(
             "rule",
-            "warn when more than 10 ERROR lines in the last 2,000 lines",
+            "fail on I/O error, blk_update_request, EXT4-fs error or XFS error lines",
         )
-        .ev("local_data/logs/iggy-server.log", first_error)
-        .fix("read the ERROR lines in the log viewer; they usually name the failing partition"),
+        .ev("journalctl -k", io_errors.join("\n"))
+        .fix("the disk or its filesystem reports errors: check the volume and free space"),
     );
     checks.push(
         B::new(
-            "logs.panics",
+            "logs.iggy_panics",
             "logs",
             "Panics",
             Status::Pass,
@@ -1021,32 +933,19 @@ pub fn build_report(
         .fact("value", 0)
         .fact("rule", "fail when the server log holds a panic"),
     );
-    let connector_lines: Vec<String> = lines
-        .iter()
-        .filter(|l| l.contains("connectors::") || l.contains("Authorization"))
-        .cloned()
-        .collect();
-    checks.push(
-        B::new(
-            "logs.connectors",
-            "logs",
-            "Connector delivery",
-            Status::Info,
-            format!("{} connector lines", connector_lines.len()),
-        )
-        .fact("value", connector_lines.len())
-        .fact("rule", "informational")
-        .ev(
-            "local_data/logs/iggy-server.log",
-            connector_lines.join("\n"),
-        ),
-    );
 
+    // Titles and categories are the collector's, so that a report from the emulator and one
+    // from `snapdesk collect` name every check alike and can be compared.
+    let defs = checks::all();
     let mut r = SplitMix(h.seed ^ 0xd0d0);
     let checks: Vec<Check> = checks
         .into_iter()
         .map(|b| {
             let mut c = b.0;
+            if let Some(d) = defs.iter().find(|d| d.id == c.id) {
+                c.title = d.title.to_owned();
+                c.category = d.category.to_owned();
+            }
             c.duration_ms = r.range(1, 250);
             c
         })
@@ -1063,7 +962,7 @@ pub fn build_report(
         created_at,
         completed_at,
         collector: Producer {
-            name: crate::archives::COLLECTOR_NAME.into(),
+            name: COLLECTOR_NAME.into(),
             version: env!("CARGO_PKG_VERSION").into(),
         },
         redacted: false,
@@ -1079,7 +978,7 @@ pub fn build_report(
                 id: "kernel".into(),
                 title: "Kernel log".into(),
                 source: "journalctl -k".into(),
-                lines: kernel_log_lines(h, created_at),
+                lines: kernel_lines,
             },
         ],
     }
@@ -1278,4 +1177,40 @@ pub fn iggy_data_zip(
         omitted: Vec::new(),
     };
     Ok((out, bundle))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A report for each node of a 3-node deployment.
+    fn reports() -> Vec<Report> {
+        let t: DateTime<Utc> = "2026-06-01T10:30:00Z".parse().unwrap();
+        (1..=3)
+            .map(|n| {
+                let h = host_profile(611_298_765_432_109_056, "events-prod", n, 42 + u64::from(n));
+                build_report(&h, "snapshot-20260601-103000", t, Some(t))
+            })
+            .collect()
+    }
+
+    #[test]
+    fn every_check_id_is_one_the_collector_emits_with_its_title_and_category() {
+        let defs = snapdesk_collector::checks::all();
+        for report in reports() {
+            assert!(report.checks.len() >= 30, "{} checks", report.checks.len());
+            let mut seen = std::collections::HashSet::new();
+            for c in &report.checks {
+                let def = defs.iter().find(|d| d.id == c.id).unwrap_or_else(|| {
+                    panic!(
+                        "the emulator reports {:?}, which the collector never emits",
+                        c.id
+                    )
+                });
+                assert_eq!(c.title, def.title, "{}", c.id);
+                assert_eq!(c.category, def.category, "{}", c.id);
+                assert!(seen.insert(c.id.clone()), "{} twice", c.id);
+            }
+        }
+    }
 }

@@ -1,124 +1,19 @@
-//! The emulator's state: deployments, snapshot items, the clock, idempotency records and
-//! pending faults. Held in a `std::sync::Mutex` that is never kept across an `.await`;
-//! persisted as `state.json` under the data directory when one is given.
+//! The store: the model behind a `std::sync::Mutex` that is never held across an `.await`,
+//! the emulator's clock, the keys, and `state.json` under the data directory when there is
+//! one. Also the archive files' lifetime (paths, deletion) and presigned URLs.
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Duration;
 
 use chrono::{DateTime, Timelike, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::faults::Fault;
-use crate::{util, EmulatorConfig, Plan};
-
-pub(crate) const TENANT_ID: u64 = 615_380_456_123_456_789;
-pub(crate) const DIVISION_ID: u64 = 1;
-pub(crate) const ENVIRONMENT_ID: u64 = 1;
-/// Snapshot ids count up from here: snowflake-sized, above 2^53.
-pub(crate) const SNAPSHOT_ID_BASE: u64 = 612_000_000_000_000_000;
-/// How long an idempotency record lives.
-pub(crate) const IDEMPOTENCY_TTL_SECS: i64 = 600;
+use crate::config::EmulatorConfig;
+use crate::model::{node_id, Deployment, Inner, Item, IDEMPOTENCY_TTL_SECS, SNAPSHOT_ID_BASE};
+use crate::util;
 
 pub(crate) type App = Arc<Shared>;
-
-#[derive(Debug, Clone)]
-pub(crate) struct Deployment {
-    pub id: u64,
-    pub name: String,
-    pub plan: Plan,
-    /// Node ids, node 1 first.
-    pub node_ids: Vec<u64>,
-}
-
-/// Node ids are derived from the deployment id: stable, distinct, above 2^53.
-pub(crate) fn node_id(deployment_id: u64, node_index: u32) -> u64 {
-    610_809_900_976_570_880 + (deployment_id % 100_000) * 100 + u64::from(node_index)
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub(crate) enum ItemStatus {
-    Processing,
-    Completed,
-    Failed,
-}
-
-impl ItemStatus {
-    pub(crate) fn as_str(self) -> &'static str {
-        match self {
-            ItemStatus::Processing => "processing",
-            ItemStatus::Completed => "completed",
-            ItemStatus::Failed => "failed",
-        }
-    }
-}
-
-/// One node's snapshot: one list item, one archive.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub(crate) struct Item {
-    pub id: u64,
-    pub deployment_id: u64,
-    pub node_id: u64,
-    /// 1-based.
-    pub node_index: u32,
-    pub name: String,
-    /// Whole seconds; shared by the items of one trigger.
-    pub created_at: DateTime<Utc>,
-    /// When this node's archive is due (emulator clock).
-    pub due_at: DateTime<Utc>,
-    pub completed_at: Option<DateTime<Utc>>,
-    pub status: ItemStatus,
-    pub redact_secrets: bool,
-    pub include_iggy: bool,
-    /// Archive file name under the archive directory, once written.
-    pub file: Option<String>,
-    pub size: u64,
-    #[serde(default)]
-    pub seeded: bool,
-}
-
-impl Item {
-    pub(crate) fn file_name(&self) -> String {
-        format!("{}-{}.zip", self.name, self.node_id)
-    }
-
-    /// The storage object key (what the presigned URL signs).
-    pub(crate) fn object(&self) -> String {
-        format!("{}/{}", self.deployment_id, self.file_name())
-    }
-}
-
-/// A cached outcome of a POST with an idempotency key.
-#[derive(Debug, Clone)]
-pub(crate) struct CachedOutcome {
-    pub status: u16,
-    pub headers: Vec<(String, String)>,
-    pub body: Vec<u8>,
-}
-
-#[derive(Debug, Clone)]
-pub(crate) struct IdemEntry {
-    pub body_hash: String,
-    pub created: DateTime<Utc>,
-    /// `None` while the first request is still being handled.
-    pub outcome: Option<CachedOutcome>,
-}
-
-/// (idempotency key, API key, deployment id).
-pub(crate) type IdemKey = (String, String, u64);
-
-#[derive(Debug, Default)]
-pub(crate) struct Inner {
-    pub items: Vec<Item>,
-    pub next_id: u64,
-    pub idem: HashMap<IdemKey, IdemEntry>,
-    pub faults: Vec<Fault>,
-    /// The last requests received, for `GET /_admin/requests`.
-    pub requests: std::collections::VecDeque<crate::faults::RequestRecord>,
-}
 
 #[derive(Debug, Serialize, Deserialize)]
 struct Persisted {
@@ -129,6 +24,16 @@ struct Persisted {
     next_id: u64,
     clock_offset_ms: i64,
     items: Vec<Item>,
+    /// The port last served, tried first on the next start: a stable URL across restarts.
+    #[serde(default)]
+    port: u16,
+}
+
+/// The port a previous run on `data_dir` served, if its state says.
+pub(crate) fn previous_port(data_dir: &Path) -> Option<u16> {
+    let raw = std::fs::read(data_dir.join("state.json")).ok()?;
+    let p: Persisted = serde_json::from_slice(&raw).ok()?;
+    (p.port != 0).then_some(p.port)
 }
 
 pub(crate) struct Shared {
@@ -140,6 +45,7 @@ pub(crate) struct Shared {
     pub processing_ms: u64,
     pub url_ttl_secs: u64,
     pub supervisor_url: String,
+    pub port: u16,
     pub archive_dir: PathBuf,
     state_file: Option<PathBuf>,
     clock_offset_ms: AtomicI64,
@@ -148,7 +54,11 @@ pub(crate) struct Shared {
 }
 
 impl Shared {
-    pub(crate) fn new(config: &EmulatorConfig, supervisor_url: String) -> anyhow::Result<Self> {
+    pub(crate) fn new(
+        config: &EmulatorConfig,
+        supervisor_url: String,
+        port: u16,
+    ) -> anyhow::Result<Self> {
         let (base_dir, tmp, state_file) = match &config.data_dir {
             Some(dir) => {
                 std::fs::create_dir_all(dir)?;
@@ -244,6 +154,7 @@ impl Shared {
             processing_ms: config.processing_ms,
             url_ttl_secs: config.url_ttl_secs,
             supervisor_url,
+            port,
             archive_dir,
             state_file,
             clock_offset_ms: AtomicI64::new(offset),
@@ -292,6 +203,7 @@ impl Shared {
             next_id: inner.next_id,
             clock_offset_ms: self.clock_offset_ms(),
             items: inner.items.clone(),
+            port: self.port,
         };
         if let Err(e) = write_json_atomic(path, &p) {
             tracing::warn!("cannot write {}: {e}", path.display());
@@ -343,6 +255,17 @@ impl Shared {
             t += chrono::Duration::seconds(1);
         }
     }
+
+    /// A presigned URL for `object`, valid for the configured TTL on the emulator's clock.
+    pub(crate) fn presign(&self, object: &str) -> String {
+        let expires =
+            self.now().timestamp() + i64::try_from(self.url_ttl_secs).unwrap_or(i64::MAX / 2);
+        let signature = util::sign(&self.secret, object, expires);
+        format!(
+            "{}/_storage/{object}?expires={expires}&signature={signature}",
+            self.supervisor_url
+        )
+    }
 }
 
 fn write_json_atomic<T: Serialize>(path: &Path, value: &T) -> anyhow::Result<()> {
@@ -360,96 +283,6 @@ pub(crate) async fn remove_files(paths: Vec<PathBuf>) {
             if e.kind() != std::io::ErrorKind::NotFound {
                 tracing::warn!("cannot delete {}: {e}", p.display());
             }
-        }
-    }
-}
-
-/// Restarts the processing of items left `processing` by a previous run.
-pub(crate) fn resume_processing(app: &App) {
-    let ids: Vec<u64> = {
-        let inner = app.lock();
-        inner
-            .items
-            .iter()
-            .filter(|i| i.status == ItemStatus::Processing)
-            .map(|i| i.id)
-            .collect()
-    };
-    if !ids.is_empty() {
-        tokio::spawn(process_items(app.clone(), ids));
-    }
-}
-
-/// Completes items one by one, each when its due time (on the emulator clock) has come:
-/// the archive is written first, then the item says `completed`.
-pub(crate) async fn process_items(app: App, ids: Vec<u64>) {
-    for id in ids {
-        loop {
-            let due = {
-                let inner = app.lock();
-                inner.items.iter().find(|i| i.id == id).map(|i| i.due_at)
-            };
-            let Some(due) = due else { break };
-            let now = app.now();
-            if now >= due {
-                break;
-            }
-            let wait = (due - now)
-                .to_std()
-                .unwrap_or(Duration::ZERO)
-                .min(Duration::from_millis(50));
-            tokio::time::sleep(wait).await;
-        }
-        let item = {
-            let inner = app.lock();
-            inner.items.iter().find(|i| i.id == id).cloned()
-        };
-        let Some(item) = item else { continue };
-        let Some(dep) = app.deployment(item.deployment_id).cloned() else {
-            continue;
-        };
-        let completed_at = app.now();
-        let path = app.archive_path(&item.file_name());
-        let job_item = item.clone();
-        let job_path = path.clone();
-        let inject_failure = crate::faults::take_node_failure(&mut app.lock());
-        let result = tokio::task::spawn_blocking(move || {
-            if inject_failure {
-                return Err(anyhow::anyhow!("node failure injected by the emulator"));
-            }
-            crate::archives::write_node_archive(&job_path, &dep, &job_item, completed_at)
-        })
-        .await;
-        let outcome = match result {
-            Ok(Ok(size)) => Ok(size),
-            Ok(Err(e)) => Err(e.to_string()),
-            Err(e) => Err(e.to_string()),
-        };
-        let orphan = {
-            let mut inner = app.lock();
-            let found = inner.items.iter_mut().find(|i| i.id == id);
-            let orphan = match (found, &outcome) {
-                (Some(it), Ok(size)) => {
-                    it.status = ItemStatus::Completed;
-                    it.completed_at = Some(completed_at);
-                    it.file = Some(item.file_name());
-                    it.size = *size;
-                    false
-                }
-                (Some(it), Err(e)) => {
-                    tracing::error!("snapshot {} failed: {e}", it.id);
-                    it.status = ItemStatus::Failed;
-                    it.completed_at = Some(completed_at);
-                    false
-                }
-                // Deleted (or expired) while it was being written.
-                (None, _) => true,
-            };
-            app.save(&inner);
-            orphan
-        };
-        if orphan {
-            remove_files(vec![path]).await;
         }
     }
 }

@@ -10,21 +10,12 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::Response;
 use tokio::io::{AsyncReadExt, AsyncSeekExt};
 
-use crate::http::request_id;
-use crate::state::{App, ItemStatus};
+use crate::model::ItemStatus;
+use crate::problem::request_id;
+use crate::state::{remove_files, App};
 use crate::util;
 
 const CHUNK: usize = 64 * 1024;
-
-/// A presigned URL for `object`, valid for the configured TTL on the emulator's clock.
-pub(crate) fn presign(app: &App, object: &str) -> String {
-    let expires = app.now().timestamp() + i64::try_from(app.url_ttl_secs).unwrap_or(i64::MAX / 2);
-    let signature = util::sign(&app.secret, object, expires);
-    format!(
-        "{}/_storage/{object}?expires={expires}&signature={signature}",
-        app.supervisor_url
-    )
-}
 
 fn xml_escape(s: &str) -> String {
     s.replace('&', "&amp;")
@@ -148,7 +139,7 @@ pub(crate) async fn get_object(
         let mut inner = app.lock();
         let doomed = app.sweep(&mut inner);
         if !doomed.is_empty() {
-            tokio::spawn(crate::state::remove_files(doomed));
+            tokio::spawn(remove_files(doomed));
         }
         inner
             .items

@@ -1,210 +1,18 @@
-//! The API routes, problem responses and the request-id middleware.
+//! The snapshots API: create, list, download (a presigned URL) and delete.
 
-use axum::body::Body;
 use axum::extract::{Path, Request, State};
-use axum::http::{header, Extensions, HeaderMap, HeaderName, StatusCode};
-use axum::middleware::{self, Next};
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, get, post};
-use axum::Router;
 use serde::Serialize;
 
-use crate::faults::{self, PendingDelay};
-use crate::state::{
-    self, App, CachedOutcome, IdemEntry, Item, ItemStatus, DIVISION_ID, ENVIRONMENT_ID, TENANT_ID,
+use super::faults::PendingDelay;
+use crate::model::{
+    self, CachedOutcome, IdemEntry, Item, ItemStatus, DIVISION_ID, ENVIRONMENT_ID, TENANT_ID,
 };
-use crate::{storage, util};
-
-/// The `ld-request` id of the current request, set by [`request_id_mw`].
-#[derive(Debug, Clone)]
-pub(crate) struct RequestId(pub String);
-
-pub(crate) fn request_id(ext: &Extensions) -> String {
-    ext.get::<RequestId>()
-        .map(|r| r.0.clone())
-        .unwrap_or_else(util::new_request_id)
-}
-
-pub(crate) const LD_REQUEST: &str = "ld-request";
-const PROBLEM_TYPE_BASE: &str = "https://supervisor.emulator.invalid/problems/";
-
-pub(crate) fn router(app: App) -> Router {
-    Router::new()
-        .route(
-            "/deployments/{deployment_id}/snapshots",
-            get(list_snapshots).post(create_snapshot),
-        )
-        .route(
-            "/deployments/{deployment_id}/snapshots/{snapshot_id}",
-            delete(delete_snapshot),
-        )
-        .route(
-            "/deployments/{deployment_id}/snapshots/{snapshot_id}/download",
-            get(download_snapshot),
-        )
-        .route("/_storage/{*object}", get(storage::get_object))
-        .route(
-            "/_admin/faults",
-            post(faults::post_faults).delete(faults::delete_faults),
-        )
-        .route("/_admin/clock", post(faults::post_clock))
-        .route("/_admin/state", get(faults::get_state))
-        .route("/_admin/requests", get(faults::get_requests))
-        .route("/_admin/seed", post(faults::post_seed))
-        .fallback(not_found)
-        .layer(middleware::from_fn_with_state(
-            app.clone(),
-            faults::faults_mw,
-        ))
-        .layer(middleware::from_fn(request_id_mw))
-        .with_state(app)
-}
-
-/// Gives every request an id, and every response the `ld-request` header. Turns axum's
-/// bare 405 into a problem.
-async fn request_id_mw(mut req: Request, next: Next) -> Response {
-    let rid = util::new_request_id();
-    req.extensions_mut().insert(RequestId(rid.clone()));
-    let mut resp = next.run(req).await;
-    if resp.status() == StatusCode::METHOD_NOT_ALLOWED
-        && !resp.headers().contains_key(header::CONTENT_TYPE)
-    {
-        let allow = resp.headers().get(header::ALLOW).cloned();
-        let p = Problem::new(
-            StatusCode::METHOD_NOT_ALLOWED,
-            "method_not_allowed",
-            "this method is not allowed on this path",
-        );
-        resp = problem_response(p, &rid);
-        if let Some(a) = allow {
-            resp.headers_mut().insert(header::ALLOW, a);
-        }
-    }
-    if !resp.headers().contains_key(LD_REQUEST) {
-        resp.headers_mut()
-            .insert(LD_REQUEST, util::header_value(&rid));
-    }
-    resp
-}
-
-async fn not_found(req: Request) -> Response {
-    let rid = request_id(req.extensions());
-    let p = Problem::new(
-        StatusCode::NOT_FOUND,
-        "not_found",
-        format!("no route for {} {}", req.method(), req.uri().path()),
-    );
-    problem_response(p, &rid)
-}
-
-// ---------------------------------------------------------------------------------------------
-// Problems
-
-#[derive(Debug, Clone, Serialize)]
-pub(crate) struct FieldIssue {
-    pub code: String,
-    pub reason: String,
-    pub path: String,
-}
-
-/// An RFC 7807 problem, as the Supervisor shapes them.
-#[derive(Debug, Clone)]
-pub(crate) struct Problem {
-    pub status: StatusCode,
-    pub code: &'static str,
-    pub reason: String,
-    pub field: Option<String>,
-    pub field_issues: Vec<FieldIssue>,
-    pub retry_after: Option<u64>,
-}
-
-impl Problem {
-    pub(crate) fn new(status: StatusCode, code: &'static str, reason: impl Into<String>) -> Self {
-        Self {
-            status,
-            code,
-            reason: reason.into(),
-            field: None,
-            field_issues: Vec::new(),
-            retry_after: None,
-        }
-    }
-
-    pub(crate) fn with_field(mut self, field: &str) -> Self {
-        self.field = Some(field.to_owned());
-        self
-    }
-
-    pub(crate) fn with_issue(mut self, code: &str, reason: impl Into<String>, path: &str) -> Self {
-        self.field_issues.push(FieldIssue {
-            code: code.to_owned(),
-            reason: reason.into(),
-            path: path.to_owned(),
-        });
-        self
-    }
-
-    fn retryable(&self) -> bool {
-        matches!(
-            self.status.as_u16(),
-            408 | 425 | 429 | 500 | 502 | 503 | 504
-        )
-    }
-
-    /// The body, with `instance` = the request id.
-    pub(crate) fn body(&self, rid: &str) -> Vec<u8> {
-        let v = serde_json::json!({
-            "type": format!("{PROBLEM_TYPE_BASE}{}", self.code),
-            "title": self.status.canonical_reason().unwrap_or("Error"),
-            "status": self.status.as_u16(),
-            "code": self.code,
-            "reason": self.reason,
-            "instance": rid,
-            "field": self.field,
-            "field_issues": self.field_issues,
-            "retryable": self.retryable(),
-        });
-        serde_json::to_vec(&v).unwrap_or_default()
-    }
-
-    pub(crate) fn outcome(&self, rid: &str) -> CachedOutcome {
-        let mut headers = vec![
-            (
-                header::CONTENT_TYPE.as_str().to_owned(),
-                "application/problem+json".to_owned(),
-            ),
-            (LD_REQUEST.to_owned(), rid.to_owned()),
-        ];
-        if let Some(s) = self.retry_after {
-            headers.push((header::RETRY_AFTER.as_str().to_owned(), s.to_string()));
-        }
-        CachedOutcome {
-            status: self.status.as_u16(),
-            headers,
-            body: self.body(rid),
-        }
-    }
-}
-
-pub(crate) fn problem_response(p: Problem, rid: &str) -> Response {
-    outcome_response(&p.outcome(rid), false)
-}
-
-pub(crate) fn outcome_response(o: &CachedOutcome, replayed: bool) -> Response {
-    let status = StatusCode::from_u16(o.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    let mut resp = Response::new(Body::from(o.body.clone()));
-    *resp.status_mut() = status;
-    for (k, v) in &o.headers {
-        if let Ok(name) = HeaderName::from_bytes(k.as_bytes()) {
-            resp.headers_mut().insert(name, util::header_value(v));
-        }
-    }
-    if replayed {
-        resp.headers_mut()
-            .insert("idempotent-replayed", util::header_value("true"));
-    }
-    resp
-}
+use crate::problem::{outcome_response, request_id, Problem, LD_REQUEST};
+use crate::processing::process_items;
+use crate::state::{remove_files, App};
+use crate::util;
 
 // ---------------------------------------------------------------------------------------------
 // Authentication
@@ -244,7 +52,7 @@ fn authorize(app: &App, headers: &HeaderMap, need: Perm) -> Result<String, Probl
     Ok(key.to_owned())
 }
 
-fn find_deployment<'a>(app: &'a App, raw: &str) -> Result<&'a state::Deployment, Problem> {
+fn find_deployment<'a>(app: &'a App, raw: &str) -> Result<&'a model::Deployment, Problem> {
     raw.trim()
         .parse::<u64>()
         .ok()
@@ -327,22 +135,16 @@ fn parse_create_body(body: &[u8]) -> Result<CreateOptions, Problem> {
 
 const MAX_IDEMPOTENCY_KEY: usize = 255;
 
-async fn create_snapshot(
+pub(super) async fn create_snapshot(
     State(app): State<App>,
     Path(deployment_id): Path<String>,
     req: Request,
-) -> Response {
+) -> Result<Response, Problem> {
     let rid = request_id(req.extensions());
     let delay = req.extensions().get::<PendingDelay>().copied();
     let (parts, body) = req.into_parts();
-    let api_key = match authorize(&app, &parts.headers, Perm::Manage) {
-        Ok(k) => k,
-        Err(p) => return problem_response(p, &rid),
-    };
-    let dep = match find_deployment(&app, &deployment_id) {
-        Ok(d) => d.clone(),
-        Err(p) => return problem_response(p, &rid),
-    };
+    let api_key = authorize(&app, &parts.headers, Perm::Manage)?;
+    let dep = find_deployment(&app, &deployment_id)?.clone();
     let idem_key = match parts.headers.get("idempotency-key") {
         None => None,
         Some(v) => match v.to_str() {
@@ -362,7 +164,7 @@ async fn create_snapshot(
                     format!("at most {MAX_IDEMPOTENCY_KEY} characters"),
                     "idempotency-key",
                 );
-                return problem_response(p, &rid);
+                return Err(p);
             }
         },
     };
@@ -374,7 +176,7 @@ async fn create_snapshot(
                 "body_too_large",
                 "the body is larger than 64 KiB",
             );
-            return problem_response(p, &rid);
+            return Err(p);
         }
     };
 
@@ -385,7 +187,7 @@ async fn create_snapshot(
         let mut inner = app.lock();
         let doomed = app.sweep(&mut inner);
         if !doomed.is_empty() {
-            tokio::spawn(state::remove_files(doomed));
+            tokio::spawn(remove_files(doomed));
         }
         match inner.idem.get(key) {
             Some(e) if e.body_hash != body_hash => {
@@ -395,7 +197,7 @@ async fn create_snapshot(
                     "this idempotency-key was already used with a different request body",
                 )
                 .with_field("idempotency-key");
-                return problem_response(p, &rid);
+                return Err(p);
             }
             Some(e) => match &e.outcome {
                 None => {
@@ -405,9 +207,9 @@ async fn create_snapshot(
                         "a request with this idempotency-key is still being processed",
                     )
                     .with_field("idempotency-key");
-                    return problem_response(p, &rid);
+                    return Err(p);
                 }
-                Some(o) => return outcome_response(o, true),
+                Some(o) => return Ok(outcome_response(o, true)),
             },
             None => {
                 let now = app.now();
@@ -447,12 +249,12 @@ async fn create_snapshot(
             inner.idem.remove(key);
         }
     }
-    outcome_response(&outcome, false)
+    Ok(outcome_response(&outcome, false))
 }
 
 async fn do_create(
     app: &App,
-    dep: &state::Deployment,
+    dep: &model::Deployment,
     opts: CreateOptions,
     rid: &str,
 ) -> CachedOutcome {
@@ -465,10 +267,10 @@ async fn do_create(
         }
         (result, doomed)
     };
-    state::remove_files(doomed).await;
+    remove_files(doomed).await;
     match result {
         Ok(ids) => {
-            tokio::spawn(state::process_items(app.clone(), ids));
+            tokio::spawn(process_items(app.clone(), ids));
             CachedOutcome {
                 status: 204,
                 headers: vec![(LD_REQUEST.to_owned(), rid.to_owned())],
@@ -482,8 +284,8 @@ async fn do_create(
 /// Checks the in-progress rule and the plan limit, then adds one item per node.
 fn register_snapshot(
     app: &App,
-    inner: &mut state::Inner,
-    dep: &state::Deployment,
+    inner: &mut model::Inner,
+    dep: &model::Deployment,
     opts: CreateOptions,
 ) -> Result<Vec<u64>, Problem> {
     let in_progress = inner
@@ -611,26 +413,19 @@ fn authorized_deployment(
     headers: &axum::http::HeaderMap,
     perm: Perm,
     deployment_id: &str,
-) -> Result<state::Deployment, Problem> {
+) -> Result<model::Deployment, Problem> {
     authorize(app, headers, perm)?;
     find_deployment(app, deployment_id).cloned()
 }
 
-async fn list_snapshots(
+pub(super) async fn list_snapshots(
     State(app): State<App>,
     Path(deployment_id): Path<String>,
     req: Request,
-) -> Response {
-    let rid = request_id(req.extensions());
-    let dep = match authorized_deployment(&app, req.headers(), Perm::Read, &deployment_id) {
-        Ok(d) => d,
-        Err(p) => return problem_response(p, &rid),
-    };
+) -> Result<Response, Problem> {
+    let dep = authorized_deployment(&app, req.headers(), Perm::Read, &deployment_id)?;
     let query = req.uri().query().unwrap_or("").to_owned();
-    let page = match parse_positive(&query, "page", 1) {
-        Ok(p) => p,
-        Err(p) => return problem_response(p, &rid),
-    };
+    let page = parse_positive(&query, "page", 1)?;
     let results = match parse_positive(&query, "results", 10) {
         Ok(r) if r > MAX_RESULTS => {
             let p = Problem::new(
@@ -640,10 +435,10 @@ async fn list_snapshots(
             )
             .with_field("results")
             .with_issue("too_large", format!("at most {MAX_RESULTS}"), "results");
-            return problem_response(p, &rid);
+            return Err(p);
         }
         Ok(r) => r,
-        Err(p) => return problem_response(p, &rid),
+        Err(p) => return Err(p),
     };
     let host = req
         .headers()
@@ -663,7 +458,7 @@ async fn list_snapshots(
             .collect();
         (items, doomed)
     };
-    state::remove_files(doomed).await;
+    remove_files(doomed).await;
     items.sort_by(|a, b| {
         b.created_at
             .cmp(&a.created_at)
@@ -713,7 +508,7 @@ async fn list_snapshots(
     let mut resp = (StatusCode::OK, axum::Json(body)).into_response();
     resp.headers_mut()
         .insert(header::LINK, util::header_value(&links.join(", ")));
-    resp
+    Ok(resp)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -733,25 +528,18 @@ fn find_item(app: &App, dep_id: u64, raw: &str) -> Result<Item, Problem> {
         .cloned();
     drop(inner);
     if !doomed.is_empty() {
-        tokio::spawn(state::remove_files(doomed));
+        tokio::spawn(remove_files(doomed));
     }
     found.ok_or_else(|| snapshot_not_found(raw))
 }
 
-async fn download_snapshot(
+pub(super) async fn download_snapshot(
     State(app): State<App>,
     Path((deployment_id, snapshot_id)): Path<(String, String)>,
     req: Request,
-) -> Response {
-    let rid = request_id(req.extensions());
-    let dep = match authorized_deployment(&app, req.headers(), Perm::Read, &deployment_id) {
-        Ok(d) => d,
-        Err(p) => return problem_response(p, &rid),
-    };
-    let item = match find_item(&app, dep.id, &snapshot_id) {
-        Ok(i) => i,
-        Err(p) => return problem_response(p, &rid),
-    };
+) -> Result<Response, Problem> {
+    let dep = authorized_deployment(&app, req.headers(), Perm::Read, &deployment_id)?;
+    let item = find_item(&app, dep.id, &snapshot_id)?;
     match item.status {
         ItemStatus::Completed => {}
         ItemStatus::Processing => {
@@ -763,7 +551,7 @@ async fn download_snapshot(
                     item.id
                 ),
             );
-            return problem_response(p, &rid);
+            return Err(p);
         }
         ItemStatus::Failed => {
             let p = Problem::new(
@@ -771,10 +559,10 @@ async fn download_snapshot(
                 "snapshot_failed",
                 format!("snapshot {} failed and has no archive", item.id),
             );
-            return problem_response(p, &rid);
+            return Err(p);
         }
     }
-    let url = storage::presign(&app, &item.object());
+    let url = app.presign(&item.object());
     let mut resp = (
         StatusCode::OK,
         axum::Json(serde_json::json!({ "url": url })),
@@ -782,21 +570,17 @@ async fn download_snapshot(
         .into_response();
     resp.headers_mut()
         .insert(header::CACHE_CONTROL, util::header_value("no-store"));
-    resp
+    Ok(resp)
 }
 
-async fn delete_snapshot(
+pub(super) async fn delete_snapshot(
     State(app): State<App>,
     Path((deployment_id, snapshot_id)): Path<(String, String)>,
     req: Request,
-) -> Response {
-    let rid = request_id(req.extensions());
-    let dep = match authorized_deployment(&app, req.headers(), Perm::Manage, &deployment_id) {
-        Ok(d) => d,
-        Err(p) => return problem_response(p, &rid),
-    };
+) -> Result<Response, Problem> {
+    let dep = authorized_deployment(&app, req.headers(), Perm::Manage, &deployment_id)?;
     let Ok(id) = snapshot_id.trim().parse::<u64>() else {
-        return problem_response(snapshot_not_found(&snapshot_id), &rid);
+        return Err(snapshot_not_found(&snapshot_id));
     };
     let (removed, mut doomed) = {
         let mut inner = app.lock();
@@ -810,12 +594,12 @@ async fn delete_snapshot(
         (removed, doomed)
     };
     let Some(item) = removed else {
-        state::remove_files(doomed).await;
-        return problem_response(snapshot_not_found(&snapshot_id), &rid);
+        remove_files(doomed).await;
+        return Err(snapshot_not_found(&snapshot_id));
     };
     if let Some(f) = &item.file {
         doomed.push(app.archive_path(f));
     }
-    state::remove_files(doomed).await;
-    StatusCode::NO_CONTENT.into_response()
+    remove_files(doomed).await;
+    Ok(StatusCode::NO_CONTENT.into_response())
 }
