@@ -4,6 +4,7 @@
 //! Exit codes: 0 success, 1 failure, 2 usage error (clap's own).
 
 mod collect;
+mod iggy;
 mod output;
 mod remote;
 
@@ -43,6 +44,9 @@ enum Command {
     Info,
     /// Collect a snapshot of this machine (the same archive format the Supervisor produces).
     Collect(collect::CollectArgs),
+    /// Read Apache Iggy data: `iggy inspect PATH` for a data directory or snapshot.
+    #[command(subcommand)]
+    Iggy(iggy::IggyCommand),
     /// Manage Supervisor contexts: URL, known deployments, API key in the OS keyring.
     #[command(subcommand)]
     Context(remote::ContextCommand),
@@ -62,6 +66,7 @@ impl Command {
         match self {
             Command::Info => "info",
             Command::Collect(_) => "collect",
+            Command::Iggy(_) => "iggy",
             Command::Context(_) => "context",
             Command::Snapshots { .. } => "snapshots",
             Command::Emulator(_) => "emulator",
@@ -95,6 +100,7 @@ fn run(cli: Cli, out: &Output) -> snapdesk_core::Result<()> {
     );
     match cli.command {
         Command::Collect(args) => collect::run(args, out),
+        Command::Iggy(cmd) => iggy::run(cmd, out),
         Command::Context(cmd) => remote::context(cmd, &paths, out),
         Command::Snapshots { target, command } => remote::snapshots(command, target, &paths, out),
         Command::Emulator(mut args) => {
