@@ -153,9 +153,21 @@ fn pending_reboot(_ctx: &Ctx) -> Outcome {
         return Outcome::skipped("cannot read the running kernel release");
     };
     let installed = installed_kernels();
-    // Kernels booted without modules on disk (micro-VMs, containers) have an empty or absent
-    // /lib/modules: that says nothing about upgrades.
-    if !installed.is_empty() && !installed.contains(&release) {
+    reboot_judgement(&release, &installed)
+}
+
+/// Pending reboot from the running kernel and the kernels installed in `/lib/modules`, once
+/// `/var/run/reboot-required` is known to be absent. Only a comparison can pass: with no
+/// kernel on disk (micro-VMs booted from an external kernel, containers) nothing can be told.
+pub fn reboot_judgement(release: &str, installed: &[String]) -> Outcome {
+    if installed.is_empty() {
+        return Outcome::info(
+            "cannot tell: no kernel is installed in /lib/modules (an external kernel, as in \
+             micro-VMs and containers) and /var/run/reboot-required is absent",
+        )
+        .fact("running_kernel", release);
+    }
+    if !installed.iter().any(|k| k == release) {
         return Outcome::warn("kernel was upgraded, reboot pending")
             .fact("running_kernel", release)
             .fact("installed_kernels", installed.join(", "))
@@ -165,7 +177,7 @@ fn pending_reboot(_ctx: &Ctx) -> Outcome {
                  kernel soon (loading a module now would fail).",
             );
     }
-    Outcome::pass("no reboot pending")
+    Outcome::pass("no reboot pending: the running kernel is the one installed")
         .fact("running_kernel", release)
         .fact("installed_kernels", installed.join(", "))
 }
@@ -386,6 +398,60 @@ fn timezone(_ctx: &Ctx) -> Outcome {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn pending_reboot_passes_only_when_it_could_compare() {
+        let none: Vec<String> = Vec::new();
+        assert_eq!(
+            reboot_judgement("6.1.0-18-amd64", &none).status,
+            Status::Info
+        );
+        let old = vec!["6.1.0-17-amd64".to_owned()];
+        assert_eq!(
+            reboot_judgement("6.1.0-18-amd64", &old).status,
+            Status::Warn
+        );
+        let same = vec!["6.1.0-18-amd64".to_owned()];
+        assert_eq!(
+            reboot_judgement("6.1.0-18-amd64", &same).status,
+            Status::Pass
+        );
+    }
+
+    /// Against the host: `uname -r` and `/lib/modules/$(uname -r)` decide, as an admin would.
+    #[test]
+    fn pending_reboot_agrees_with_uname_and_lib_modules() {
+        let Some(out) = crate::test_skip::require_or_skip(
+            std::process::Command::new("uname")
+                .arg("-r")
+                .output()
+                .map_err(|e| format!("uname: {e}")),
+        ) else {
+            return;
+        };
+        if Path::new("/var/run/reboot-required").exists() {
+            return;
+        }
+        let release = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+        let o = pending_reboot(&Ctx {
+            iggy: Default::default(),
+            extra_certs: Vec::new(),
+            started: std::time::Instant::now(),
+            host_name: "h".into(),
+        });
+        let modules_dir = Path::new("/lib/modules");
+        let any = std::fs::read_dir(modules_dir)
+            .map(|r| r.count() > 0)
+            .unwrap_or(false);
+        let expected = if !any {
+            Status::Info
+        } else if modules_dir.join(&release).is_dir() {
+            Status::Pass
+        } else {
+            Status::Warn
+        };
+        assert_eq!(o.status, expected, "{}", o.summary);
+    }
 
     #[test]
     fn os_release_is_parsed() {
