@@ -36,7 +36,9 @@ fn payload(rng: &mut Rng, buf: &mut Vec<u8>) {
     buf.truncate(len);
 }
 
-const HEADER: &[u8] = &[2, 4, 0, 0, 0, b'h', b'o', b's', b't', 2, 6, 0, 0, 0, b'n', b'o', b'd', b'e', b'-', b'a'];
+const HEADER: &[u8] = &[
+    2, 4, 0, 0, 0, b'h', b'o', b's', b't', 2, 6, 0, 0, 0, b'n', b'o', b'd', b'e', b'-', b'a',
+];
 
 fn main() -> std::io::Result<()> {
     let args: Vec<String> = std::env::args().collect();
@@ -64,7 +66,10 @@ fn main() -> std::io::Result<()> {
         let mut written = 0u64;
         while written < per_partition {
             let start = offset;
-            let mut log = BufWriter::with_capacity(4 << 20, File::create(dir.join(format!("{start:020}.log")))?);
+            let mut log = BufWriter::with_capacity(
+                4 << 20,
+                File::create(dir.join(format!("{start:020}.log")))?,
+            );
             let mut idx = BufWriter::new(File::create(dir.join(format!("{start:020}.index")))?);
             let mut seg = 0u64;
             while seg < SEGMENT && written < per_partition {
@@ -75,7 +80,11 @@ fn main() -> std::io::Result<()> {
                     let mut sums = Vec::with_capacity(100);
                     for i in 0..100u32 {
                         payload(&mut rng, &mut body);
-                        let uh: &[u8] = if (base + u64::from(i)) % 5 == 0 { HEADER } else { &[] };
+                        let uh: &[u8] = if (base + u64::from(i)) % 5 == 0 {
+                            HEADER
+                        } else {
+                            &[]
+                        };
                         let mut f = vec![0u8; 48];
                         f[8..24].copy_from_slice(&u128::from(rng.next()).to_le_bytes());
                         f[24..28].copy_from_slice(&i.to_le_bytes());
