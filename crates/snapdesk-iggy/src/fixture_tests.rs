@@ -77,7 +77,10 @@ fn check_rows(ins: &Inspection, rows: &[Row]) {
     }
 }
 
-fn names(ins: &Inspection) -> Vec<(u32, String, Vec<(u32, String)>)> {
+/// (stream id, name, [(topic id, name)]).
+type Names = Vec<(u32, String, Vec<(u32, String)>)>;
+
+fn names(ins: &Inspection) -> Names {
     ins.streams
         .iter()
         .map(|s| {
@@ -108,7 +111,7 @@ fn consumers(ins: &Inspection) -> Vec<(String, u64, u64, Option<u64>)> {
     v
 }
 
-fn expected_names() -> Vec<(u32, String, Vec<(u32, String)>)> {
+fn expected_names() -> Names {
     vec![
         (
             0,

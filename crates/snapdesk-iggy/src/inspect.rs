@@ -462,8 +462,7 @@ fn scan_partition(
             path: rel.clone(),
         });
     }
-    part.consumers
-        .sort_by(|a, b| (a.kind as u8, a.id).cmp(&(b.kind as u8, b.id)));
+    part.consumers.sort_by_key(|c| (c.kind as u8, c.id));
     part
 }
 
