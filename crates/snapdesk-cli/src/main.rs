@@ -9,6 +9,7 @@ mod args;
 mod collect;
 mod context;
 mod hints;
+mod iggy;
 mod output;
 mod remote;
 mod render;
@@ -52,6 +53,9 @@ enum Command {
     Info,
     /// Collect a snapshot of this machine (the same archive format the Supervisor produces).
     Collect(collect::CollectArgs),
+    /// Read Apache Iggy data: `iggy inspect PATH` for a data directory or snapshot.
+    #[command(subcommand)]
+    Iggy(iggy::IggyCommand),
     /// Manage Supervisor contexts: URL, known deployments, API key in the OS keyring.
     #[command(subcommand)]
     Context(context::ContextCommand),
@@ -72,6 +76,7 @@ impl Command {
         match self {
             Command::Info => "info",
             Command::Collect(_) => "collect",
+            Command::Iggy(_) => "iggy",
             Command::Context(_) => "context",
             Command::Snapshots { .. } => "snapshots",
             Command::Emulator(_) => "emulator",
@@ -152,6 +157,7 @@ fn run(cli: Cli, out: &Output) -> CmdResult {
     );
     match cli.command {
         Command::Collect(args) => collect::run(args, out),
+        Command::Iggy(cmd) => iggy::run(cmd, out),
         Command::Context(cmd) => context::run(cmd, &paths, out),
         Command::Snapshots { target, command } => remote::run(command, target, &paths, out),
         Command::Emulator(mut args) => {

@@ -18,6 +18,7 @@ use ts_rs::TS;
 use crate::bundle::{self, BundleOptions};
 use crate::checks::{self, Ctx};
 use crate::iggy::{self, IggyHints};
+use crate::iggy_data;
 use crate::redact::Redactor;
 use crate::runner::{self, RunOptions};
 
@@ -182,9 +183,16 @@ pub fn collect(
     progress(&Progress::Started {
         checks: defs.len() as u32,
     });
-    // Logs are read while the checks run.
+    // Logs are read, and the data directory inspected, while the checks run.
     let log_ctx = ctx.clone();
     let logs_thread = std::thread::spawn(move || checks::logs::collect_logs(&log_ctx));
+    let data_thread = match (&ctx.iggy.data_dir, opts.include_iggy) {
+        (Some(dir), true) => {
+            let dir = dir.clone();
+            Some(std::thread::spawn(move || iggy_data::inspect(&dir)))
+        }
+        _ => None,
+    };
     let checks = runner::run(&defs, ctx.clone(), opts.run, &mut |done, total, c| {
         progress(&Progress::Check {
             done: done as u32,
@@ -196,6 +204,16 @@ pub fn collect(
         })
     });
     let logs = logs_thread.join().unwrap_or_default();
+    let mut checks = checks;
+    let mut data_section = None;
+    if let Some(t) = data_thread {
+        let inspection = t.join().unwrap_or_else(|_| iggy_data::DataInspection {
+            result: Err(Error::internal("the data inspector stopped unexpectedly")),
+            duration_ms: 0,
+        });
+        checks.extend(iggy_data::checks(&inspection, ctx.iggy.process.is_some()));
+        data_section = Some(iggy_data::section(&inspection));
+    }
 
     let mut report = Report {
         format_version: FORMAT_VERSION,
@@ -244,7 +262,7 @@ pub fn collect(
     progress(&Progress::Writing);
     let completed_at = Utc::now();
     report.completed_at = Some(completed_at);
-    let html = snapdesk_report::render::render(&report);
+    let html = snapdesk_report::render::render_with(&report, data_section.as_ref());
     let mut manifest = Manifest::new(snapshot_name, host, report.collector.clone());
     manifest.created_at = created_at;
     manifest.completed_at = Some(completed_at);

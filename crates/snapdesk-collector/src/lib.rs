@@ -5,6 +5,7 @@ pub mod bundle;
 pub mod checks;
 pub mod collect;
 pub mod iggy;
+pub mod iggy_data;
 pub mod redact;
 pub mod runner;
 pub mod sys;

@@ -465,7 +465,15 @@ fn accept_private_key_field(key: Option<&str>, v: &str) -> bool {
 }
 
 fn accept_pat(key: Option<&str>, v: &str) -> bool {
-    key.is_some_and(|k| !k.starts_with('-') && is_pat_key(k)) && hideable(v)
+    let Some(k) = key.filter(|k| !k.starts_with('-') && is_pat_key(k)) else {
+        return false;
+    };
+    // A bare `PAT` is also the kernel's page attribute table (`x86/PAT: Configuration [0-7]:
+    // WB WC UC- ...` in dmesg): only a token-shaped value is a personal access token there.
+    if k.eq_ignore_ascii_case("pat") && !token_like(v) {
+        return false;
+    }
+    hideable(v)
 }
 
 fn accept_secret_kv(key: Option<&str>, v: &str) -> bool {
@@ -1398,6 +1406,13 @@ mod chained_key_tests {
     fn a_key_followed_by_another_key_redacts_the_real_value() {
         let r = Redactor::new();
         let (out, _) = r.redact("INFO pat: personal_access_token: log-pat-CANARY22");
+        // The kernel's page attribute table is not a personal access token.
+        let pat_line =
+            "[    0.001573] x86/PAT: Configuration [0-7]: WB  WC  UC- UC  WB  WP  UC- UC  ";
+        let (kept, n) = r.redact(pat_line);
+        assert_eq!((kept.as_str(), n), (pat_line, 0));
+        let (hidden, n) = r.redact("PAT: iggypat0123456789abcdef");
+        assert_eq!((hidden.as_str(), n), ("PAT: [REDACTED]", 1));
         assert!(!out.contains("CANARY22"), "{out}");
         let (out, _) = r.redact("token= password=hunter2secret");
         assert!(!out.contains("hunter2secret"), "{out}");

@@ -6,6 +6,7 @@
 
 use std::fmt::Write as _;
 
+use crate::iggy_data::{self, IggyDataSection, IGGY_DATA_ELEMENT_ID};
 use crate::model::{Check, LogSource, Report, Status};
 
 /// The `id` of the `<script type="application/json">` element that carries the report.
@@ -160,6 +161,11 @@ fn render_log(l: &LogSource, out: &mut String) {
 
 /// Renders the report as one HTML document.
 pub fn render(report: &Report) -> String {
+    render_with(report, None)
+}
+
+/// Renders the report with an "Iggy data" section (after the checks) when one is given.
+pub fn render_with(report: &Report, iggy: Option<&IggyDataSection>) -> String {
     let log_bytes: usize = report
         .logs
         .iter()
@@ -264,6 +270,9 @@ pub fn render(report: &Report) -> String {
         render_check(c, &mut out);
     }
     out.push_str("<p class=\"empty\" hidden>No check matches the filters.</p></section>");
+    if let Some(section) = iggy {
+        iggy_data::render_section(section, &mut out);
+    }
     if !report.logs.is_empty() {
         out.push_str("<section id=\"logs\" aria-labelledby=\"logs-h\"><h2 id=\"logs-h\">Logs</h2>");
         for l in &report.logs {
@@ -277,6 +286,13 @@ pub fn render(report: &Report) -> String {
         &mut out,
     );
     out.push_str(". This file is self-contained and makes no network requests.</footer>");
+    if let Some(section) = iggy {
+        let _ = write!(
+            out,
+            "<script type=\"application/json\" id=\"{IGGY_DATA_ELEMENT_ID}\">{}</script>",
+            iggy_data::script_safe_json(section)
+        );
+    }
     let _ = writeln!(
         out,
         "<script type=\"application/json\" id=\"{DATA_ELEMENT_ID}\">{}</script><script>{JS}</script></body></html>",

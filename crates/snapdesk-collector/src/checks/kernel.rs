@@ -103,6 +103,15 @@ pub fn sysctl_path(name: &str) -> String {
     format!("/proc/sys/{}", name.replace('.', "/"))
 }
 
+/// The file a fix persists one setting in: one file per setting, so applying every fix
+/// keeps every setting (a shared file written with `>` would keep only the last).
+pub fn sysctl_conf(name: &str) -> String {
+    format!(
+        "/etc/sysctl.d/90-iggy-{}.conf",
+        name.replace(['.', '/'], "-")
+    )
+}
+
 /// Reads one sysctl and judges its first number.
 fn sysctl_check(name: &str, judge: fn(u64) -> Judgement, recommended: &str, why: &str) -> Outcome {
     if !cfg!(target_os = "linux") {
@@ -128,8 +137,8 @@ fn sysctl_check(name: &str, judge: fn(u64) -> Judgement, recommended: &str, why:
     if status != Status::Pass {
         o = o.remediation(format!(
             "{why} Set it now with `sysctl -w {name}={recommended}` and persist it with \
-             `echo '{name} = {recommended}' > /etc/sysctl.d/90-iggy.conf` (then \
-             `sysctl --system`)."
+             `echo '{name} = {recommended}' > {}` (then `sysctl --system`).",
+            sysctl_conf(name)
         ));
     }
     o
@@ -137,7 +146,24 @@ fn sysctl_check(name: &str, judge: fn(u64) -> Judgement, recommended: &str, why:
 
 fn vm_swappiness(_ctx: &Ctx) -> Outcome {
     let why = "Keep Iggy's memory out of swap.";
-    sysctl_check("vm.swappiness", rules::swappiness, "1", why)
+    let swap = super::memory::meminfo().and_then(|m| m.get("SwapTotal").copied());
+    let mut o = match swap {
+        Some(0) => sysctl_check(
+            "vm.swappiness",
+            |v| rules::swappiness_given_swap(v, Some(0)),
+            "1",
+            why,
+        ),
+        _ => sysctl_check("vm.swappiness", rules::swappiness, "1", why),
+    };
+    if let Some(kb) = swap {
+        o.facts
+            .push(snapdesk_report::Fact::new("swap_total_kb", kb));
+        if kb == 0 && o.status == Status::Info {
+            o.summary.push_str(" (no swap configured: no effect)");
+        }
+    }
+    o
 }
 
 fn vm_max_map_count(_ctx: &Ctx) -> Outcome {
@@ -252,6 +278,62 @@ mod tests {
     }
 
     #[cfg(target_os = "linux")]
+    #[test]
+    fn every_sysctl_fix_persists_in_its_own_file_so_all_fixes_compose() {
+        let files: std::collections::BTreeSet<String> =
+            SYSCTLS.iter().map(|(_, name)| sysctl_conf(name)).collect();
+        assert_eq!(files.len(), SYSCTLS.len(), "{files:?}");
+        assert_eq!(
+            sysctl_conf("fs.file-max"),
+            "/etc/sysctl.d/90-iggy-fs-file-max.conf"
+        );
+        // Applying two fixes one after the other keeps both settings.
+        let dir = tempfile::tempdir().unwrap();
+        for (name, value) in [("vm.swappiness", "1"), ("vm.max_map_count", "262144")] {
+            let f = dir
+                .path()
+                .join(sysctl_conf(name).trim_start_matches("/etc/sysctl.d/"));
+            std::fs::write(f, format!("{name} = {value}\n")).unwrap();
+        }
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 2);
+    }
+
+    /// Against the host: when `swapon` lists no swap, a high swappiness does not warn.
+    #[test]
+    fn swappiness_does_not_warn_on_a_host_without_swap() {
+        assert_eq!(rules::swappiness_given_swap(60, Some(0)).0, Status::Info);
+        assert_eq!(rules::swappiness_given_swap(60, Some(1024)).0, Status::Warn);
+        assert_eq!(rules::swappiness_given_swap(1, Some(0)).0, Status::Pass);
+        let Some(out) = crate::test_skip::require_or_skip(
+            std::process::Command::new("swapon")
+                .args(["--show", "--noheadings"])
+                .output()
+                .map_err(|e| format!("swapon: {e}")),
+        ) else {
+            return;
+        };
+        let o = vm_swappiness(&test_ctx());
+        if String::from_utf8_lossy(&out.stdout).trim().is_empty() {
+            assert_ne!(o.status, Status::Warn, "{}", o.summary);
+        }
+        let swap = o
+            .facts
+            .iter()
+            .find(|f| f.key == "swap_total_kb")
+            .map(|f| f.value.clone());
+        let listed = !String::from_utf8_lossy(&out.stdout).trim().is_empty();
+        assert_eq!(swap.as_deref() == Some("0"), !listed, "{:?}", o.facts);
+    }
+
+    fn test_ctx() -> Ctx {
+        Ctx {
+            iggy: Default::default(),
+            extra_certs: Vec::new(),
+            started: std::time::Instant::now(),
+            host_name: "h".into(),
+        }
+    }
+
     #[test]
     fn swappiness_has_value_rule_and_source() {
         let o = sysctl_check("vm.swappiness", rules::swappiness, "1", "");

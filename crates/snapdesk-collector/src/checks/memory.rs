@@ -49,7 +49,7 @@ pub fn parse_meminfo(text: &str) -> BTreeMap<String, u64> {
         .collect()
 }
 
-fn meminfo() -> Option<BTreeMap<String, u64>> {
+pub(crate) fn meminfo() -> Option<BTreeMap<String, u64>> {
     sys::read("/proc/meminfo").ok().map(|t| parse_meminfo(&t))
 }
 

@@ -153,9 +153,21 @@ fn pending_reboot(_ctx: &Ctx) -> Outcome {
         return Outcome::skipped("cannot read the running kernel release");
     };
     let installed = installed_kernels();
-    // Kernels booted without modules on disk (micro-VMs, containers) have an empty or absent
-    // /lib/modules: that says nothing about upgrades.
-    if !installed.is_empty() && !installed.contains(&release) {
+    reboot_judgement(&release, &installed)
+}
+
+/// Pending reboot from the running kernel and the kernels installed in `/lib/modules`, once
+/// `/var/run/reboot-required` is known to be absent. Only a comparison can pass: with no
+/// kernel on disk (micro-VMs booted from an external kernel, containers) nothing can be told.
+pub fn reboot_judgement(release: &str, installed: &[String]) -> Outcome {
+    if installed.is_empty() {
+        return Outcome::info(
+            "cannot tell: no kernel is installed in /lib/modules (an external kernel, as in \
+             micro-VMs and containers) and /var/run/reboot-required is absent",
+        )
+        .fact("running_kernel", release);
+    }
+    if !installed.iter().any(|k| k == release) {
         return Outcome::warn("kernel was upgraded, reboot pending")
             .fact("running_kernel", release)
             .fact("installed_kernels", installed.join(", "))
@@ -165,7 +177,7 @@ fn pending_reboot(_ctx: &Ctx) -> Outcome {
                  kernel soon (loading a module now would fail).",
             );
     }
-    Outcome::pass("no reboot pending")
+    Outcome::pass("no reboot pending: the running kernel is the one installed")
         .fact("running_kernel", release)
         .fact("installed_kernels", installed.join(", "))
 }
@@ -203,18 +215,25 @@ fn virtualization(_ctx: &Ctx) -> Outcome {
         return Outcome::unsupported_os();
     }
     let mut facts: Vec<(String, String)> = Vec::new();
-    let mut kind: Option<String> = None;
-    // systemd-detect-virt exits 1 and prints "none" on bare metal.
-    let detect = sys::run("systemd-detect-virt", &[], sys::CMD_TIMEOUT);
-    if let CmdOutput::Ok(out) | CmdOutput::Failed { stdout: out, .. } = detect {
-        let v = out.trim().to_owned();
-        if !v.is_empty() {
-            facts.push(("systemd_detect_virt".into(), v.clone()));
-            if v != "none" {
-                kind = Some(v);
+    // Plain `systemd-detect-virt` prints the container when there is one, hiding the VM under
+    // it: ask for each separately (it exits 1 and prints "none" when there is none).
+    let detect = |flag: &str, fact: &str, facts: &mut Vec<(String, String)>| match sys::run(
+        "systemd-detect-virt",
+        &[flag],
+        sys::CMD_TIMEOUT,
+    ) {
+        CmdOutput::Ok(out) | CmdOutput::Failed { stdout: out, .. } => {
+            let v = out.trim().to_owned();
+            if v.is_empty() {
+                return None;
             }
+            facts.push((fact.into(), v.clone()));
+            (v != "none").then_some(v)
         }
-    }
+        _ => None,
+    };
+    let mut kind = detect("--vm", "systemd_detect_virt_vm", &mut facts);
+    let detected_container = detect("--container", "systemd_detect_virt_container", &mut facts);
     let cpuinfo = sys::read("/proc/cpuinfo").unwrap_or_default();
     let hypervisor_flag = cpuinfo
         .lines()
@@ -230,7 +249,9 @@ fn virtualization(_ctx: &Ctx) -> Outcome {
         }
     }
     let init_cgroup = sys::read("/proc/1/cgroup").unwrap_or_default();
-    let container: Option<String> = if Path::new("/.dockerenv").exists() {
+    let container: Option<String> = if let Some(c) = detected_container {
+        Some(c)
+    } else if Path::new("/.dockerenv").exists() {
         Some("docker".into())
     } else if Path::new("/run/.containerenv").exists() {
         Some("podman".into())
@@ -249,18 +270,23 @@ fn virtualization(_ctx: &Ctx) -> Outcome {
         Outcome::warn("running under WSL: fine for development, not supported for production")
             .remediation("Run production Iggy nodes on a Linux host or VM, not under WSL.")
     } else {
-        let what = match (&kind, &container) {
-            (Some(k), Some(c)) => format!("{k}, inside a {c} container"),
-            (Some(k), None) => k.clone(),
-            (None, Some(c)) => format!("{c} container"),
-            (None, None) => "bare metal (no virtualization detected)".to_owned(),
-        };
+        let what = describe_virt(kind.as_deref(), container.as_deref());
         Outcome::info(what)
     };
     for (k, v) in facts {
         o = o.fact(k, v);
     }
     o.fact("wsl", wsl)
+}
+
+/// The virtual machine and the container, each named: a container inside a VM is both.
+pub fn describe_virt(vm: Option<&str>, container: Option<&str>) -> String {
+    match (vm, container) {
+        (Some(v), Some(c)) => format!("virtual machine: {v}; container: {c} (inside the VM)"),
+        (Some(v), None) => format!("virtual machine: {v}; no container"),
+        (None, Some(c)) => format!("container: {c} (no virtual machine detected)"),
+        (None, None) => "bare metal (no virtualization detected)".to_owned(),
+    }
 }
 
 fn time_sync(_ctx: &Ctx) -> Outcome {
@@ -386,6 +412,110 @@ fn timezone(_ctx: &Ctx) -> Outcome {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_container_in_a_vm_names_both() {
+        let d = describe_virt(Some("kvm"), Some("docker"));
+        assert_eq!(d, "virtual machine: kvm; container: docker (inside the VM)");
+        assert!(describe_virt(None, None).starts_with("bare metal"));
+    }
+
+    /// Against the host: what `systemd-detect-virt --vm` and `--container` print is named.
+    #[test]
+    fn virtualization_agrees_with_systemd_detect_virt() {
+        let run = |flag: &str| {
+            std::process::Command::new("systemd-detect-virt")
+                .arg(flag)
+                .output()
+                .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+                .map_err(|e| format!("systemd-detect-virt: {e}"))
+        };
+        let Some(vm) = crate::test_skip::require_or_skip(run("--vm")) else {
+            return;
+        };
+        let Some(ct) = crate::test_skip::require_or_skip(run("--container")) else {
+            return;
+        };
+        let o = virtualization(&Ctx {
+            iggy: Default::default(),
+            extra_certs: Vec::new(),
+            started: std::time::Instant::now(),
+            host_name: "h".into(),
+        });
+        if vm != "none" {
+            assert!(
+                o.summary.contains(&format!("virtual machine: {vm}")),
+                "{}",
+                o.summary
+            );
+        }
+        if ct != "none" {
+            assert!(
+                o.summary.contains(&format!("container: {ct}")),
+                "{}",
+                o.summary
+            );
+            assert!(
+                !o.summary.contains(&format!("virtual machine: {ct}")),
+                "{}",
+                o.summary
+            );
+        }
+    }
+
+    #[test]
+    fn pending_reboot_passes_only_when_it_could_compare() {
+        let none: Vec<String> = Vec::new();
+        assert_eq!(
+            reboot_judgement("6.1.0-18-amd64", &none).status,
+            Status::Info
+        );
+        let old = vec!["6.1.0-17-amd64".to_owned()];
+        assert_eq!(
+            reboot_judgement("6.1.0-18-amd64", &old).status,
+            Status::Warn
+        );
+        let same = vec!["6.1.0-18-amd64".to_owned()];
+        assert_eq!(
+            reboot_judgement("6.1.0-18-amd64", &same).status,
+            Status::Pass
+        );
+    }
+
+    /// Against the host: `uname -r` and `/lib/modules/$(uname -r)` decide, as an admin would.
+    #[test]
+    fn pending_reboot_agrees_with_uname_and_lib_modules() {
+        let Some(out) = crate::test_skip::require_or_skip(
+            std::process::Command::new("uname")
+                .arg("-r")
+                .output()
+                .map_err(|e| format!("uname: {e}")),
+        ) else {
+            return;
+        };
+        if Path::new("/var/run/reboot-required").exists() {
+            return;
+        }
+        let release = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+        let o = pending_reboot(&Ctx {
+            iggy: Default::default(),
+            extra_certs: Vec::new(),
+            started: std::time::Instant::now(),
+            host_name: "h".into(),
+        });
+        let modules_dir = Path::new("/lib/modules");
+        let any = std::fs::read_dir(modules_dir)
+            .map(|r| r.count() > 0)
+            .unwrap_or(false);
+        let expected = if !any {
+            Status::Info
+        } else if modules_dir.join(&release).is_dir() {
+            Status::Pass
+        } else {
+            Status::Warn
+        };
+        assert_eq!(o.status, expected, "{}", o.summary);
+    }
 
     #[test]
     fn os_release_is_parsed() {

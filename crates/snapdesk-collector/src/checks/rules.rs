@@ -19,6 +19,18 @@ pub fn swappiness(v: u64) -> Judgement {
     )
 }
 
+pub const SWAPPINESS_NO_SWAP_RULE: &str =
+    "info when no swap is configured (SwapTotal 0): swappiness has no effect without swap";
+
+/// `vm.swappiness` judged with the swap there is: without swap the value changes nothing, so
+/// a high one is information, not a warning.
+pub fn swappiness_given_swap(v: u64, swap_total_kb: Option<u64>) -> Judgement {
+    match (swappiness(v), swap_total_kb) {
+        ((Status::Warn, _), Some(0)) => (Status::Info, SWAPPINESS_NO_SWAP_RULE),
+        (j, _) => j,
+    }
+}
+
 pub const MAX_MAP_COUNT_RULE: &str =
     "pass >= 262144, warn below (Iggy memory-maps many segment and index files)";
 
