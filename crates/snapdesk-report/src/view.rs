@@ -215,6 +215,30 @@ pub fn notice_page(title: &str, text: &str) -> String {
     out
 }
 
+/// Lines longer than this are broken where they are shown: WebKit lays a long unbroken line
+/// out in time that grows with its length, on the thread the whole UI shares (a section of
+/// one 1 MiB line froze the UI for seconds).
+const MAX_SHOWN_LINE: usize = 2_000;
+
+/// Escapes `text`, breaking lines longer than [`MAX_SHOWN_LINE`] characters into several.
+fn escape_wrapped(text: &str, out: &mut String) {
+    for (i, line) in text.split('\n').enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        // One pass: a break before every MAX_SHOWN_LINE-th character.
+        let mut start = 0;
+        for (n, (at, _)) in line.char_indices().enumerate() {
+            if n > 0 && n % MAX_SHOWN_LINE == 0 {
+                escape(&line[start..at], out);
+                out.push('\n');
+                start = at;
+            }
+        }
+        escape(&line[start..], out);
+    }
+}
+
 /// A self-contained page of text sections, with a table of contents. Cut and left-out
 /// sections say so where they are.
 pub fn sections_page(title: &str, sections: &[TextSection], left_out: usize) -> String {
@@ -254,7 +278,7 @@ pub fn sections_page(title: &str, sections: &[TextSection], left_out: usize) -> 
             out.push_str(".</p>");
         } else {
             out.push_str("<pre>");
-            escape(&s.text, &mut out);
+            escape_wrapped(&s.text, &mut out);
             out.push_str("</pre>");
         }
         out.push_str("</section>");
@@ -323,6 +347,23 @@ mod tests {
         assert!(p.summary.notes.iter().any(|n| n.contains("6001 tables")));
         // Read all the same, within the reading caps: the one failing row is past them.
         assert_eq!(o.parsed.as_ref().unwrap().tables.len(), 2_000);
+    }
+
+    #[test]
+    fn long_lines_are_broken_where_shown_and_nothing_is_lost() {
+        let text = format!("short\n{}\n<tail>", "<".repeat(4_500));
+        let mut out = String::new();
+        escape_wrapped(&text, &mut out);
+        let lines: Vec<&str> = out.split('\n').collect();
+        assert_eq!(lines.len(), 5, "short, 2000, 2000, 500, tail");
+        assert_eq!(lines[1], "&lt;".repeat(2_000));
+        assert_eq!(lines[3], "&lt;".repeat(500));
+        assert_eq!(lines[4], "&lt;tail&gt;");
+        let back = out
+            .replace('\n', "")
+            .replace("&lt;", "<")
+            .replace("&gt;", ">");
+        assert_eq!(back, text.replace('\n', ""));
     }
 
     #[test]
