@@ -32,6 +32,9 @@ frame-src 'none'; child-src 'none'; worker-src 'none'; form-action 'none'; base-
 /// How long opening one archive may take before it gives up (it can be cancelled sooner).
 pub const OPEN_TIME_LIMIT: Duration = Duration::from_secs(60);
 
+/// The path, under a report's token, of its "Iggy data" page.
+const IGGY_PAGE: &str = "iggy-data";
+
 /// Loads of one report allowed in a burst, then one more per [`LOAD_REFILL`].
 const LOAD_BURST: u32 = 8;
 const LOAD_REFILL: Duration = Duration::from_millis(500);
@@ -93,6 +96,8 @@ pub fn origin() -> String {
 /// One opened report: what is served, and how often it was loaded lately.
 struct Entry {
     view: Arc<PreparedView>,
+    /// The "Iggy data" page, when the archive carries Iggy data.
+    iggy: Option<Arc<[u8]>>,
     tokens: f64,
     refilled: Instant,
 }
@@ -156,13 +161,23 @@ impl Viewer {
         // summary. The archive's other parts are dropped here.
         let prepared = view::prepare(&opened, &self.limits.parse);
         drop(opened);
+        // The same "Iggy data" section a collected report carries, for any archive with Iggy
+        // data, read in place by the inspector (with its own budgets).
+        let iggy = prepared.summary.has_iggy_data.then(|| {
+            let inspection = snapdesk_collector::iggy_data::inspect(&path);
+            let section = snapdesk_collector::iggy_data::section(&inspection);
+            let title = format!("Iggy data: {}", prepared.summary.title);
+            Arc::<[u8]>::from(snapdesk_report::iggy_data::page(&title, &section).into_bytes())
+        });
         let token = new_token();
         let url = format!("{}/{token}/", origin());
+        let iggy_url = iggy.as_ref().map(|_| format!("{url}{IGGY_PAGE}/"));
         let summary = prepared.summary.clone();
         self.open.lock().map_err(|_| poisoned())?.insert(
             token.clone(),
             Entry {
                 view: Arc::new(prepared),
+                iggy,
                 tokens: f64::from(LOAD_BURST),
                 refilled: Instant::now(),
             },
@@ -170,6 +185,7 @@ impl Viewer {
         Ok(OpenedReport {
             token,
             url,
+            iggy_url,
             summary,
         })
     }
@@ -196,20 +212,27 @@ impl Viewer {
     /// The response for a `report:` request. Only `<report origin>/<token>/` of an open report
     /// is served, from the bytes prepared at open; anything else is a plain refusal.
     pub fn respond(&self, uri: &Uri) -> Response<Cow<'static, [u8]>> {
-        let Some(token) = token_of(uri) else {
+        let Some((token, page)) = page_of(uri) else {
             return plain(StatusCode::NOT_FOUND, "Not a report page.");
         };
-        let view = {
+        let body = {
             let Ok(mut open) = self.open.lock() else {
                 return plain(StatusCode::INTERNAL_SERVER_ERROR, "Viewer state poisoned.");
             };
             let Some(entry) = open.get_mut(token) else {
                 return plain(StatusCode::NOT_FOUND, "This report is no longer open.");
             };
+            let body = match page {
+                Page::Report => entry.view.page.clone(),
+                Page::Iggy => match &entry.iggy {
+                    Some(p) => p.clone(),
+                    None => return plain(StatusCode::NOT_FOUND, "This archive has no Iggy data."),
+                },
+            };
             if !entry.take_load(Instant::now()) {
                 return paused();
             }
-            entry.view.clone()
+            body
         };
         // The one copy: WebKit takes the body as its own buffer.
         secure(
@@ -218,21 +241,34 @@ impl Viewer {
             "text/html; charset=utf-8",
         )
         .header(header::CONTENT_SECURITY_POLICY, REPORT_CSP)
-        .body(Cow::Owned(view.page.to_vec()))
+        .body(Cow::Owned(body.to_vec()))
         .unwrap_or_else(|_| plain(StatusCode::INTERNAL_SERVER_ERROR, "Bad response."))
     }
 }
 
-/// The token of a report URL, when the URL is exactly a report page on this platform's
-/// report origin: `/<32 hex digits>/`, no query, no other path.
-fn token_of(uri: &Uri) -> Option<&str> {
+/// The pages an opened archive has.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Page {
+    Report,
+    Iggy,
+}
+
+/// The token and page of a report URL, when the URL is exactly a page on this platform's
+/// report origin: `/<32 hex digits>/` (the report) or `/<32 hex digits>/iggy-data/`, no query,
+/// no other path.
+fn page_of(uri: &Uri) -> Option<(&str, Page)> {
     let scheme_ok = uri.scheme_str() == Some(REPORT_ORIGIN.scheme);
     let host_ok = uri.host() == Some(REPORT_ORIGIN.host) && uri.port().is_none();
     if !scheme_ok || !host_ok || uri.query().is_some() {
         return None;
     }
-    let token = uri.path().strip_prefix('/')?.strip_suffix('/')?;
-    (token.len() == 32 && token.bytes().all(|b| b.is_ascii_hexdigit())).then_some(token)
+    let path = uri.path().strip_prefix('/')?.strip_suffix('/')?;
+    let (token, page) = match path.split_once('/') {
+        None => (path, Page::Report),
+        Some((token, IGGY_PAGE)) => (token, Page::Iggy),
+        Some(_) => return None,
+    };
+    (token.len() == 32 && token.bytes().all(|b| b.is_ascii_hexdigit())).then_some((token, page))
 }
 
 /// Headers every response carries, refusals included.
@@ -453,6 +489,53 @@ mod tests {
         let second = v.respond(&uri(&opened.url));
         assert_eq!(second.status(), StatusCode::OK);
         assert_eq!(second.body().as_ref(), &first[..]);
+    }
+
+    #[test]
+    fn an_archive_with_iggy_data_gets_its_iggy_data_page_at_its_exact_url() {
+        let v = Viewer::default();
+        let tmp = tempfile::tempdir().unwrap();
+        // A report without Iggy data has no such page.
+        let plain_report = v.open(write_report(tmp.path()), None).unwrap();
+        assert_eq!(plain_report.iggy_url, None);
+        let u = format!("{}iggy-data/", plain_report.url);
+        assert_eq!(v.respond(&uri(&u)).status(), StatusCode::NOT_FOUND);
+
+        // One with a (non-Iggy) iggy-data.zip: the page exists and says what it found.
+        let zip = tmp.path().join("with-data.zip");
+        let report = snapdesk_report::sample::sample_report(3, 1);
+        let mut inner = Vec::new();
+        {
+            let mut z = zip::ZipWriter::new(std::io::Cursor::new(&mut inner));
+            z.start_file("notes.txt", zip::write::SimpleFileOptions::default())
+                .unwrap();
+            std::io::Write::write_all(&mut z, b"not iggy").unwrap();
+            z.finish().unwrap();
+        }
+        let mut w = archive::ArchiveWriter::create(&zip).unwrap();
+        w.add_bytes(
+            archive::REPORT_ENTRY,
+            snapdesk_report::render::render(&report).as_bytes(),
+            true,
+        )
+        .unwrap();
+        w.add_bytes(archive::IGGY_DATA_ENTRY, &inner, false)
+            .unwrap();
+        let mut m = archive::Manifest::new("s".into(), "h".into(), report.collector.clone());
+        w.finish(&mut m).unwrap();
+        let opened = v.open(zip, None).unwrap();
+        let iggy_url = opened.iggy_url.clone().unwrap();
+        assert_eq!(iggy_url, format!("{}iggy-data/", opened.url));
+        let r = v.respond(&uri(&iggy_url));
+        assert_eq!(r.status(), StatusCode::OK);
+        assert_eq!(header_of(&r, header::CONTENT_SECURITY_POLICY), REPORT_CSP);
+        let html = String::from_utf8_lossy(r.body()).into_owned();
+        assert!(html.contains("Iggy data"), "{html}");
+        assert!(!html.contains("<script"));
+        for bad in ["iggy-data", "iggy-data/x/", "other/"] {
+            let u = format!("{}{bad}", opened.url);
+            assert_eq!(v.respond(&uri(&u)).status(), StatusCode::NOT_FOUND, "{u}");
+        }
     }
 
     #[test]

@@ -185,3 +185,53 @@ fn a_bad_zip_shows_a_clear_error_and_keeps_the_path() {
     assert_eq!(value.as_str(), Some(bad.display().to_string().as_str()));
     app.screenshot("library-open-error").unwrap();
 }
+
+#[test]
+fn an_archive_with_iggy_data_shows_its_iggy_data_page_in_the_sandboxed_frame() {
+    if !e2e::enabled() {
+        return;
+    }
+    let Some(fx) = snapdesk_tests::workspace::shared_fixtures_or_skip() else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let gz = flate2::read::GzDecoder::new(
+        std::fs::File::open(fx.join("iggy/0.8.0/local_data.tar.gz")).unwrap(),
+    );
+    tar::Archive::new(gz).unpack(tmp.path()).unwrap();
+    let out = tmp.path().join("with-data.zip");
+    let o = snapdesk(&tmp.path().join("home"))
+        .args(["collect", "--out"])
+        .arg(&out)
+        .arg("--iggy-data")
+        .arg(tmp.path().join("local_data"))
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+
+    let app = App::launch().unwrap();
+    open_in_viewer(&app, &out);
+    app.click_testid("viewer-tab-iggy").unwrap();
+    let viewer = app.by_testid("report-viewer").unwrap();
+    app.wait_for("the Iggy data page", Duration::from_secs(20), |a| {
+        Ok(a.attribute(&viewer, "data-ready")?.as_deref() == Some("true"))
+    })
+    .unwrap();
+    let frame = app.by_testid("report-frame").unwrap();
+    assert_eq!(
+        app.attribute(&frame, "sandbox").unwrap().as_deref(),
+        Some("allow-scripts")
+    );
+    app.enter_frame(&frame).unwrap();
+    let text = app
+        .exec("return document.body.innerText;", json!([]))
+        .unwrap();
+    app.leave_frame().unwrap();
+    app.screenshot("viewer-iggy-data").unwrap();
+    let text = text.as_str().unwrap_or_default();
+    assert!(text.contains("Iggy data: Snapshot of"), "{text}");
+    assert!(
+        text.contains("orders") && text.contains("metrics"),
+        "{text}"
+    );
+}

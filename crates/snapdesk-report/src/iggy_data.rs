@@ -74,6 +74,24 @@ fn esc(s: &str) -> String {
     o
 }
 
+/// The section as a page of its own, in the report's style: what a viewer shows beside any
+/// report whose archive carries Iggy data (reports made before the section existed, or by
+/// the Supervisor). No script; every value escaped.
+pub fn page(title: &str, s: &IggyDataSection) -> String {
+    let mut out = String::with_capacity(8 * 1024 + s.rows.len() * 200);
+    let _ = write!(
+        out,
+        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
+<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">\
+<title>{t}</title><style>{css}</style></head><body><header class=\"top\"><h1>{t}</h1></header><main>",
+        t = esc(title),
+        css = crate::render::CSS,
+    );
+    render_section(s, &mut out);
+    out.push_str("</main></body></html>\n");
+    out
+}
+
 /// The section as HTML (inside the report's `<main>`).
 pub fn render_section(s: &IggyDataSection, out: &mut String) {
     out.push_str(
@@ -166,6 +184,35 @@ pub fn extract(html: &str) -> Option<IggyDataSection> {
     let start = html.find(&open)? + open.len();
     let end = start + html[start..].find("</script>")?;
     serde_json::from_str(&html[start..end]).ok()
+}
+
+#[cfg(test)]
+mod page_tests {
+    use super::*;
+
+    #[test]
+    fn the_page_escapes_every_value_and_runs_no_script() {
+        let s = IggyDataSection {
+            format: "0.8".into(),
+            source: "<script>alert(1)</script>".into(),
+            rows: vec![IggyDataRow {
+                depth: 0,
+                kind: "stream".into(),
+                label: "orders <b>".into(),
+                messages: Some(3),
+                offsets: None,
+                log_bytes: None,
+                index_bytes: None,
+                lag: None,
+            }],
+            ..IggyDataSection::default()
+        };
+        let html = page("Iggy data of <node>", &s);
+        assert!(!html.contains("<script"), "{html}");
+        assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+        assert!(html.contains("orders &lt;b&gt;"));
+        assert!(html.contains("Iggy data of &lt;node&gt;"));
+    }
 }
 
 #[cfg(test)]

@@ -12,7 +12,7 @@ use crate::model::{Check, LogSource, Report, Status};
 /// The `id` of the `<script type="application/json">` element that carries the report.
 pub const DATA_ELEMENT_ID: &str = "snapdesk-report";
 
-const CSS: &str = include_str!("../assets/report.css");
+pub(crate) const CSS: &str = include_str!("../assets/report.css");
 const JS: &str = include_str!("../assets/report.js");
 
 /// Escapes text for HTML element content and attribute values.

@@ -54,6 +54,8 @@ pub struct OpenedReport {
     pub token: String,
     /// The URL of the report page, on the host's `report:` scheme.
     pub url: String,
+    /// The URL of the "Iggy data" page, when the archive carries Iggy data.
+    pub iggy_url: Option<String>,
     pub summary: ArchiveSummary,
 }
 

@@ -144,7 +144,8 @@ export function createFakeBackend(options: FakeBackendOptions = {}): FakeBackend
         const token = `fake${(++seq).toString(16).padStart(12, "0")}`;
         open.add(token);
         // The browser preview cannot serve report pages; the frame shows about:blank.
-        return { token, url: "about:blank", summary: fakeSummary(p) };
+        const summary = fakeSummary(p);
+        return { token, url: "about:blank", iggy_url: summary.has_iggy_data ? "about:blank" : null, summary };
       });
       if (!request) return opening;
       // Like the Rust side: a cancelled open rejects with `cancelled`, whatever it found.

@@ -8,4 +8,8 @@ export type OpenedReport = { token: string,
 /**
  * The URL of the report page, on the host's `report:` scheme.
  */
-url: string, summary: ArchiveSummary, };
+url: string, 
+/**
+ * The URL of the "Iggy data" page, when the archive carries Iggy data.
+ */
+iggy_url: string | null, summary: ArchiveSummary, };

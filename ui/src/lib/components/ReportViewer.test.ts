@@ -13,6 +13,7 @@ afterEach(() => {
 const opened: OpenedReport = {
   token: "t1",
   url: "report://localhost/t1/",
+  iggy_url: "report://localhost/t1/iggy-data/",
   summary: fakeSummary("/home/me/snapshot-20260601-103000-node-1.zip"),
 };
 
@@ -88,6 +89,29 @@ describe("ReportViewer", () => {
     expect(integrity.textContent).toContain("modified after collection");
     expect(integrity.getAttribute("title")).toContain("report.html");
     expect(screen.getByTestId("counts-differ").textContent).toContain("manifest totals differ");
+  });
+
+  it("switches between the report and the Iggy data page in the same sandboxed frame", async () => {
+    const { frame } = setup();
+    const report = screen.getByTestId("viewer-tab-report");
+    const iggy = screen.getByTestId("viewer-tab-iggy");
+    expect(report.getAttribute("aria-selected")).toBe("true");
+    await fireEvent.click(iggy);
+    const now = screen.getByTestId("report-frame") as HTMLIFrameElement;
+    expect(now.getAttribute("src")).toBe("report://localhost/t1/iggy-data/");
+    expect(now.getAttribute("sandbox")).toBe("allow-scripts");
+    expect(iggy.getAttribute("aria-selected")).toBe("true");
+    expect(screen.getByTestId("viewer-loading")).toBeTruthy();
+    await fireEvent.click(report);
+    expect((screen.getByTestId("report-frame") as HTMLIFrameElement).getAttribute("src")).toBe(
+      "report://localhost/t1/",
+    );
+    void frame;
+  });
+
+  it("has no tabs when the archive carries no Iggy data", () => {
+    setup({ opened: { ...opened, iggy_url: null } });
+    expect(screen.queryByTestId("viewer-tab-iggy")).toBeNull();
   });
 
   it("lists what was cut while opening", () => {
