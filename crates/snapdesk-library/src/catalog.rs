@@ -65,16 +65,15 @@ pub fn describe(path: &Path, cancel: &Cancel) -> Result<Described> {
         .entries
         .iter()
         .any(|e| e.name == IGGY_DATA_ENTRY || e.name.ends_with("/iggy-data.zip"));
-    if has_iggy {
-        check_nested(path, cancel)?;
-    }
+    let has_iggy = has_iggy && check_nested(path, cancel)?;
     Ok(from_opened(&opened, has_iggy))
 }
 
 /// Reads every file of a nested `iggy-data.zip` in place (through `snapdesk-iggy`'s reader,
 /// which holds each to its declared size and the ratio): a nested bomb is refused like an
-/// outer one.
-fn check_nested(path: &Path, cancel: &Cancel) -> Result<()> {
+/// outer one. Returns whether it holds an Iggy data directory: a nested entry that is no ZIP
+/// at all (the emulator pads with random bytes) is opaque bytes the outer scan checked.
+fn check_nested(path: &Path, cancel: &Cancel) -> Result<bool> {
     use snapdesk_iggy::InspectError;
     let nested = |reason: String| LibraryError::Nested {
         path: path.to_path_buf(),
@@ -82,8 +81,8 @@ fn check_nested(path: &Path, cancel: &Cancel) -> Result<()> {
     };
     let tree = match snapdesk_iggy::source::open(path) {
         Ok(t) => t,
-        // A nested ZIP that holds no data directory is read no further, but is a ZIP.
-        Err(InspectError::NoData { .. }) => return Ok(()),
+        // No data directory inside, or not a ZIP: nothing nested to read.
+        Err(InspectError::NoData { .. } | InspectError::NotZip { .. }) => return Ok(false),
         Err(e) => return Err(nested(e.to_string())),
     };
     let mut buf = vec![0u8; 256 * 1024];
@@ -105,7 +104,7 @@ fn check_nested(path: &Path, cancel: &Cancel) -> Result<()> {
             )));
         }
     }
-    Ok(())
+    Ok(true)
 }
 
 fn kind_str(k: ArchiveKind) -> &'static str {

@@ -80,6 +80,11 @@ impl Library {
         self.root.join("tmp")
     }
 
+    /// Where the archive of `sha` is stored (whether or not it is, now).
+    pub fn stored_path(&self, sha: &str) -> PathBuf {
+        self.archive_path(sha)
+    }
+
     pub(crate) fn archive_path(&self, sha: &str) -> PathBuf {
         self.root
             .join("archives")
