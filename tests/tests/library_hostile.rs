@@ -74,7 +74,8 @@ fn patch_u32(path: &Path, signature: &[u8; 4], offset: usize, f: impl Fn(u32) ->
 
 const LOCAL: &[u8; 4] = b"PK\x03\x04";
 const CENTRAL: &[u8; 4] = b"PK\x01\x02";
-const HTML: &[u8] = b"<html><body><h1>Report</h1><table><tr><td>disk</td><td>FAIL</td></tr></table></body></html>";
+const HTML: &[u8] =
+    b"<html><body><h1>Report</h1><table><tr><td>disk</td><td>FAIL</td></tr></table></body></html>";
 
 /// (name, file, error code, what the message must say)
 fn corpus(dir: &Path) -> Vec<(&'static str, PathBuf, &'static str, &'static str)> {
@@ -84,29 +85,49 @@ fn corpus(dir: &Path) -> Vec<(&'static str, PathBuf, &'static str, &'static str)
 
     v.push((
         "path traversal",
-        zip_of(&p("traversal.zip"), &[("index.html", HTML, Deflated), ("../../evil.sh", b"x", Stored)]),
+        zip_of(
+            &p("traversal.zip"),
+            &[
+                ("index.html", HTML, Deflated),
+                ("../../evil.sh", b"x", Stored),
+            ],
+        ),
         "archive",
         "outside the archive",
     ));
     v.push((
         "absolute name",
-        zip_of(&p("absolute.zip"), &[("index.html", HTML, Deflated), ("/etc/cron.d/evil", b"x", Stored)]),
+        zip_of(
+            &p("absolute.zip"),
+            &[
+                ("index.html", HTML, Deflated),
+                ("/etc/cron.d/evil", b"x", Stored),
+            ],
+        ),
         "archive",
         "outside the archive",
     ));
     // A control character in a name that also escapes: shown escaped, never raw.
     v.push((
         "control characters in a traversal name",
-        zip_of(&p("control.zip"), &[("index.html", HTML, Deflated), ("..\x1b[2J/../x", b"x", Stored)]),
+        zip_of(
+            &p("control.zip"),
+            &[
+                ("index.html", HTML, Deflated),
+                ("\x1b[2J/../../x", b"x", Stored),
+            ],
+        ),
         "archive",
         "\\u{1b}[2J",
     ));
     {
         let path = p("symlink.zip");
         let mut w = zip::ZipWriter::new(File::create(&path).unwrap());
-        w.start_file("index.html", SimpleFileOptions::default()).unwrap();
+        w.start_file("index.html", SimpleFileOptions::default())
+            .unwrap();
         w.write_all(HTML).unwrap();
-        w.add_symlink("link", "/etc/passwd", SimpleFileOptions::default()).unwrap();
+        w.add_symlink("link", "/etc/passwd", SimpleFileOptions::default())
+            .unwrap();
         w.finish().unwrap();
         v.push(("symlink entry", path, "archive", "symbolic link"));
     }
@@ -121,15 +142,20 @@ fn corpus(dir: &Path) -> Vec<(&'static str, PathBuf, &'static str, &'static str)
         "zip bomb (ratio)",
         zip_of(
             &p("bomb.zip"),
-            &[("index.html", HTML, Deflated), ("data.bin", &vec![0u8; 24 << 20], Deflated)],
+            &[
+                ("index.html", HTML, Deflated),
+                ("data.bin", &vec![0u8; 24 << 20], Deflated),
+            ],
         ),
         "archive",
         "ZIP bomb",
     ));
     {
         let names: Vec<String> = (0..10_001).map(|i| format!("f{i}.txt")).collect();
-        let entries: Vec<(&str, &[u8], CompressionMethod)> =
-            names.iter().map(|n| (n.as_str(), &b"x"[..], Stored)).collect();
+        let entries: Vec<(&str, &[u8], CompressionMethod)> = names
+            .iter()
+            .map(|n| (n.as_str(), &b"x"[..], Stored))
+            .collect();
         v.push((
             "too many entries (total limit)",
             zip_of(&p("many.zip"), &entries),
@@ -143,23 +169,42 @@ fn corpus(dir: &Path) -> Vec<(&'static str, PathBuf, &'static str, &'static str)
         let o = SimpleFileOptions::default()
             .compression_method(Deflated)
             .compression_level(Some(9));
-        w.start_file("streams/1/topics/1/partitions/1/0.log", o).unwrap();
+        w.start_file("streams/1/topics/1/partitions/1/0.log", o)
+            .unwrap();
         w.write_all(&vec![0u8; 24 << 20]).unwrap();
         let inner = w.finish().unwrap().into_inner();
         v.push((
             "nested bomb in iggy-data.zip",
-            zip_of(&p("nested.zip"), &[("index.html", HTML, Deflated), ("iggy-data.zip", &inner, Stored)]),
+            zip_of(
+                &p("nested.zip"),
+                &[
+                    ("index.html", HTML, Deflated),
+                    ("iggy-data.zip", &inner, Stored),
+                ],
+            ),
             "archive",
             "ZIP bomb",
         ));
     }
     {
-        let path = zip_of(&p("dup.zip"), &[("index.html", HTML, Deflated), ("indey.html", HTML, Deflated)]);
+        let path = zip_of(
+            &p("dup.zip"),
+            &[
+                ("index.html", HTML, Deflated),
+                ("indey.html", HTML, Deflated),
+            ],
+        );
         patch(&path, b"indey.html", b"index.html");
         v.push(("duplicate names", path, "archive", "share one name"));
     }
     {
-        let path = zip_of(&p("size.zip"), &[("index.html", HTML, Stored), ("notes.txt", b"twelve bytes", Stored)]);
+        let path = zip_of(
+            &p("size.zip"),
+            &[
+                ("index.html", HTML, Stored),
+                ("notes.txt", b"twelve bytes", Stored),
+            ],
+        );
         // Uncompressed size: local header +22, central header +24; claim 4 bytes more.
         patch_u32(&path, LOCAL, 22, |s| if s == 12 { 16 } else { s });
         patch_u32(&path, CENTRAL, 24, |s| if s == 12 { 16 } else { s });
@@ -198,7 +243,10 @@ fn corpus(dir: &Path) -> Vec<(&'static str, PathBuf, &'static str, &'static str)
         "manifest that is not JSON",
         zip_of(
             &p("badmanifest.zip"),
-            &[("report.html", HTML, Deflated), ("manifest.json", b"{not json", Deflated)],
+            &[
+                ("report.html", HTML, Deflated),
+                ("manifest.json", b"{not json", Deflated),
+            ],
         ),
         "archive",
         "manifest",
@@ -250,9 +298,20 @@ fn every_hostile_archive_is_refused_with_its_error_and_the_library_unchanged() {
         assert_eq!(v["error"]["code"], *code, "{kind}: {v}");
         let msg = v["error"]["message"].as_str().unwrap();
         assert!(msg.contains(says), "{kind}: {msg:?} should say {says:?}");
-        assert!(!msg.contains('\x1b'), "{kind}: a raw control character: {msg:?}");
-        assert_eq!(std::fs::read(path).unwrap(), before, "{kind}: the original changed");
-        assert!(library_files(&home).is_empty(), "{kind}: {:?}", library_files(&home));
+        assert!(
+            !msg.contains('\x1b'),
+            "{kind}: a raw control character: {msg:?}"
+        );
+        assert_eq!(
+            std::fs::read(path).unwrap(),
+            before,
+            "{kind}: the original changed"
+        );
+        assert!(
+            library_files(&home).is_empty(),
+            "{kind}: {:?}",
+            library_files(&home)
+        );
         let list = json(
             &snapdesk(&home)
                 .args(["--json", "library", "list"])
@@ -281,8 +340,8 @@ fn our_archives_foreign_reports_and_iggy_snapshots_are_imported_and_searchable()
     );
     let mut report = snapdesk_report::sample::sample_report(8, 2);
     report.node_id = Some("610809900976570889".into());
-    let ours =
-        snapdesk_report::sample::write_archive(&tmp.path().join("ours.zip"), &report, None).unwrap();
+    let ours = snapdesk_report::sample::write_archive(&tmp.path().join("ours.zip"), &report, None)
+        .unwrap();
     let iggy = fixtures.join("iggy/0.8.0/iggy-snapshot.zip");
     let o = snapdesk(&home)
         .args(["--json", "library", "import"])
@@ -300,7 +359,12 @@ fn our_archives_foreign_reports_and_iggy_snapshots_are_imported_and_searchable()
     assert_eq!(items[3]["id"], items[0]["id"]);
     assert!(items[0]["id"].is_string(), "ids are strings: {v}");
 
-    let list = json(&snapdesk(&home).args(["--json", "library", "list"]).output().unwrap());
+    let list = json(
+        &snapdesk(&home)
+            .args(["--json", "library", "list"])
+            .output()
+            .unwrap(),
+    );
     let kinds: Vec<&str> = list["items"]
         .as_array()
         .unwrap()
@@ -325,6 +389,9 @@ fn our_archives_foreign_reports_and_iggy_snapshots_are_imported_and_searchable()
             .unwrap(),
     );
     assert!(hits["items"].as_array().unwrap().len() >= 3, "{hits}");
-    let v = snapdesk(&home).args(["library", "verify"]).output().unwrap();
+    let v = snapdesk(&home)
+        .args(["library", "verify"])
+        .output()
+        .unwrap();
     assert_eq!(v.status.code(), Some(0), "{}", stdout(&v));
 }

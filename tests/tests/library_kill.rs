@@ -49,8 +49,9 @@ fn archive(dir: &Path, i: u64, extra: usize) -> PathBuf {
     let mut report = snapdesk_report::sample::sample_report(20, 50);
     report.snapshot_name = format!("snap-{i}");
     report.node_id = Some(format!("{}", 610_000_000_000_000_000u64 + i));
-    let plain = snapdesk_report::sample::write_archive(&dir.join(format!("base-{i}.zip")), &report, None)
-        .unwrap();
+    let plain =
+        snapdesk_report::sample::write_archive(&dir.join(format!("base-{i}.zip")), &report, None)
+            .unwrap();
     // Add the random entry by rewriting: our writer lists it in the manifest when added
     // through it, which `write_archive` does not expose; a raw copy keeps the rest intact.
     let path = dir.join(format!("a-{i}.zip"));
@@ -129,7 +130,11 @@ fn kill_9_of_library_import_at_random_moments_leaves_the_library_consistent() {
     // How long one import takes here, from the process start to its end.
     let probe = archive(tmp.path(), 999, 12 << 20);
     let t = Instant::now();
-    let o = snapdesk(&home).args(["library", "import"]).arg(&probe).output().unwrap();
+    let o = snapdesk(&home)
+        .args(["library", "import"])
+        .arg(&probe)
+        .output()
+        .unwrap();
     assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
     let full = t.elapsed().as_millis() as u64;
     let mut rng = Rng::new();
@@ -147,11 +152,22 @@ fn kill_9_of_library_import_at_random_moments_leaves_the_library_consistent() {
         assert!(entries == expected || entries == expected + 1, "{entries}");
         expected = entries;
     }
-    assert!(killed >= rounds as usize / 2, "only {killed} kills landed mid-import");
+    assert!(
+        killed >= rounds as usize / 2,
+        "only {killed} kills landed mid-import"
+    );
     // Every archive imports whole afterwards.
-    let o = snapdesk(&home).arg("library").arg("import").args(&files).output().unwrap();
+    let o = snapdesk(&home)
+        .arg("library")
+        .arg("import")
+        .args(&files)
+        .output()
+        .unwrap();
     assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
-    assert_eq!(assert_consistent(&home, "after re-import"), rounds as usize + 1);
+    assert_eq!(
+        assert_consistent(&home, "after re-import"),
+        rounds as usize + 1
+    );
 }
 
 #[test]
@@ -163,7 +179,15 @@ fn kill_9_of_a_download_into_the_library_at_random_moments_leaves_it_consistent(
     let (dep, _) = emu.deployment(0);
     let o = snapdesk(&home)
         .env("LD_API_KEY", &key)
-        .args(["context", "add", "t", "--url", emu.url(), "--deployment", &dep])
+        .args([
+            "context",
+            "add",
+            "t",
+            "--url",
+            emu.url(),
+            "--deployment",
+            &dep,
+        ])
         .output()
         .unwrap();
     assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
@@ -192,7 +216,6 @@ fn kill_9_of_a_download_into_the_library_at_random_moments_leaves_it_consistent(
         emu.admin_delete_faults();
         let entries = assert_consistent(&home, &format!("round {i}, kill at {at:?}"));
         assert!(entries == expected || entries == expected + 1, "{entries}");
-        expected = entries;
         // The same download again completes into the library (resuming when it can).
         let o = snapdesk(&home)
             .env("LD_API_KEY", &key)
@@ -205,5 +228,8 @@ fn kill_9_of_a_download_into_the_library_at_random_moments_leaves_it_consistent(
         expected = assert_consistent(&home, &format!("round {i}, after the retry"));
         assert_eq!(expected, i + 1);
     }
-    assert!(killed >= rounds / 2, "only {killed} kills landed mid-download");
+    assert!(
+        killed >= rounds / 2,
+        "only {killed} kills landed mid-download"
+    );
 }

@@ -196,17 +196,33 @@ pub fn run(cmd: LibraryCommand, paths: &AppPaths, out: &Output) -> CmdResult {
         }
         LibraryCommand::Pin { id: s } => {
             lib.set_pinned(id(&s)?, true).map_err(lib_err)?;
-            out.print(&Done { id: s, done: "pinned" }, |d| format!("{} pinned", d.id))
+            out.print(
+                &Done {
+                    id: s,
+                    done: "pinned",
+                },
+                |d| format!("{} pinned", d.id),
+            )
         }
         LibraryCommand::Unpin { id: s } => {
             lib.set_pinned(id(&s)?, false).map_err(lib_err)?;
-            out.print(&Done { id: s, done: "unpinned" }, |d| {
-                format!("{} unpinned", d.id)
-            })
+            out.print(
+                &Done {
+                    id: s,
+                    done: "unpinned",
+                },
+                |d| format!("{} unpinned", d.id),
+            )
         }
         LibraryCommand::Note { id: s, text } => {
             lib.set_note(id(&s)?, &text.join(" ")).map_err(lib_err)?;
-            out.print(&Done { id: s, done: "noted" }, |d| format!("{} noted", d.id))
+            out.print(
+                &Done {
+                    id: s,
+                    done: "noted",
+                },
+                |d| format!("{} noted", d.id),
+            )
         }
         LibraryCommand::Tag {
             id: s,
@@ -230,7 +246,13 @@ pub fn run(cmd: LibraryCommand, paths: &AppPaths, out: &Output) -> CmdResult {
         }
         LibraryCommand::Remove { id: s } => {
             lib.remove(id(&s)?).map_err(lib_err)?;
-            out.print(&Done { id: s, done: "removed" }, |d| format!("{} removed", d.id))
+            out.print(
+                &Done {
+                    id: s,
+                    done: "removed",
+                },
+                |d| format!("{} removed", d.id),
+            )
         }
         LibraryCommand::Gc { budget_mib } => {
             if let Some(m) = budget_mib {

@@ -11,7 +11,7 @@ use snapdesk_api::client::Operation;
 use snapdesk_api::{Client, ClientOptions, CreateSnapshot};
 use snapdesk_core::{AppPaths, Cancel, Error, Stop};
 use snapdesk_ops::snapshots::{self, CreateOptions};
-use snapdesk_ops::{delete, download, Remote, Selection, Target};
+use snapdesk_ops::{delete, Remote, Selection, Target};
 
 use crate::args;
 use crate::context::runtime;
@@ -246,15 +246,11 @@ async fn fetch(
     out: &Output,
 ) -> CmdResult {
     let bars = Bars::new(out.live());
-    let stored = snapdesk_ops::library::download_into(
-        remote,
-        lib,
-        sel,
-        dest.as_deref(),
-        cancel,
-        &|p| bars.show(p),
-    )
-    .await;
+    let stored =
+        snapdesk_ops::library::download_into(remote, lib, sel, dest.as_deref(), cancel, &|p| {
+            bars.show(p)
+        })
+        .await;
     bars.clear();
     let stored = stored?;
     let report = &stored.download;
@@ -270,7 +266,11 @@ async fn fetch(
             text.push_str(&format!(
                 "\nlibrary entry {}{}",
                 entry.id,
-                if entry.deduplicated { " (already stored)" } else { "" }
+                if entry.deduplicated {
+                    " (already stored)"
+                } else {
+                    ""
+                }
             ));
         }
     }

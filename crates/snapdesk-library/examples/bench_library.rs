@@ -24,11 +24,34 @@ fn catalog(dir: &Path) -> anyhow_free::Result<()> {
     let n: i64 = conn.query_row("SELECT count(*) FROM entries", [], |r| r.get(0))?;
     if n < 10_000 {
         let words = [
-            "certificate", "expiry", "swappiness", "disk", "inode", "latency", "segment",
-            "partition", "consumer", "offset", "memory", "pressure", "kernel", "tcp",
+            "certificate",
+            "expiry",
+            "swappiness",
+            "disk",
+            "inode",
+            "latency",
+            "segment",
+            "partition",
+            "consumer",
+            "offset",
+            "memory",
+            "pressure",
+            "kernel",
+            "tcp",
         ];
-        let statuses = ["pass", "pass", "pass", "warn", "info", "fail", "skipped", "error"];
-        let cats = ["certificates", "kernel", "storage", "network", "iggy", "memory", "os", "cpu"];
+        let statuses = [
+            "pass", "pass", "pass", "warn", "info", "fail", "skipped", "error",
+        ];
+        let cats = [
+            "certificates",
+            "kernel",
+            "storage",
+            "network",
+            "iggy",
+            "memory",
+            "os",
+            "cpu",
+        ];
         conn.execute_batch("BEGIN")?;
         for e in 0..10_000i64 {
             conn.execute(
@@ -106,8 +129,18 @@ fn main() -> anyhow_free::Result<()> {
             let lib = Library::open(Path::new(&args[1]))?;
             let f = Path::new(&args[2]);
             let t = Instant::now();
-            let i = lib.import_file(f, Origin::File { path: args[2].clone() }, &cancel)?;
-            println!("import_s {:.3} dedup {}", t.elapsed().as_secs_f64(), i.deduplicated);
+            let i = lib.import_file(
+                f,
+                Origin::File {
+                    path: args[2].clone(),
+                },
+                &cancel,
+            )?;
+            println!(
+                "import_s {:.3} dedup {}",
+                t.elapsed().as_secs_f64(),
+                i.deduplicated
+            );
         }
         Some("report") => {
             let t = Instant::now();
@@ -121,10 +154,16 @@ fn main() -> anyhow_free::Result<()> {
         Some("nested") => {
             let t = Instant::now();
             let tree = snapdesk_iggy::source::open(Path::new(&args[1]))?;
-            println!("nested_s {:.3} files {}", t.elapsed().as_secs_f64(), tree.files.len());
+            println!(
+                "nested_s {:.3} files {}",
+                t.elapsed().as_secs_f64(),
+                tree.files.len()
+            );
         }
         _ => {
-            eprintln!("usage: bench_library catalog DIR | import LIB FILE | report FILE | nested FILE");
+            eprintln!(
+                "usage: bench_library catalog DIR | import LIB FILE | report FILE | nested FILE"
+            );
             std::process::exit(2);
         }
     }

@@ -56,7 +56,9 @@ pub(crate) fn status_str(s: Status) -> &'static str {
 }
 
 /// Proves the whole archive sound and reads what the catalog keeps. Nothing is written.
-pub fn describe(path: &Path, cancel: &Cancel) -> Result<Described> {
+/// `fallback_title` names the entry when the report has no title (the archive is read from
+/// a temp file whose name means nothing).
+pub fn describe(path: &Path, fallback_title: &str, cancel: &Cancel) -> Result<Described> {
     let limits = Limits::default();
     // Every entry to its end (names, CRC, sizes, ratio), then the report as a viewer reads it.
     let scanned = archive::scan(path, &limits, MAX_INFLATED, cancel)?;
@@ -66,7 +68,11 @@ pub fn describe(path: &Path, cancel: &Cancel) -> Result<Described> {
         .iter()
         .any(|e| e.name == IGGY_DATA_ENTRY || e.name.ends_with("/iggy-data.zip"));
     let has_iggy = has_iggy && check_nested(path, cancel)?;
-    Ok(from_opened(&opened, has_iggy))
+    let mut d = from_opened(&opened, has_iggy);
+    if d.title == file_stem(path) {
+        d.title = fallback_title.to_owned();
+    }
+    Ok(d)
 }
 
 /// Reads every file of a nested `iggy-data.zip` in place (through `snapdesk-iggy`'s reader,
@@ -87,7 +93,9 @@ fn check_nested(path: &Path, cancel: &Cancel) -> Result<bool> {
     };
     let mut buf = vec![0u8; 256 * 1024];
     for (name, meta) in &tree.files {
-        let mut r = tree.open(name).map_err(|e| nested(format!("{name}: {e}")))?;
+        let mut r = tree
+            .open(name)
+            .map_err(|e| nested(format!("{name}: {e}")))?;
         let mut n = 0u64;
         loop {
             cancel.check()?;

@@ -36,7 +36,9 @@ impl Library {
     pub fn last_change(&self) -> Result<i64> {
         Ok(self
             .lock()
-            .query_row("SELECT coalesce(max(seq), 0) FROM changes", [], |r| r.get(0))?)
+            .query_row("SELECT coalesce(max(seq), 0) FROM changes", [], |r| {
+                r.get(0)
+            })?)
     }
 
     /// Changes after `seq`, oldest first (at most 1,000: a host that fell further behind

@@ -131,10 +131,16 @@ impl Library {
                     after: y.status.clone(),
                 });
             }
-            let fx: BTreeMap<&str, &str> =
-                x.facts.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-            let fy: BTreeMap<&str, &str> =
-                y.facts.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+            let fx: BTreeMap<&str, &str> = x
+                .facts
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str()))
+                .collect();
+            let fy: BTreeMap<&str, &str> = y
+                .facts
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str()))
+                .collect();
             let keys: BTreeSet<&str> = fx.keys().chain(fy.keys()).copied().collect();
             for k in keys {
                 let (before, after) = (fx.get(k), fy.get(k));

@@ -24,10 +24,8 @@ pub(crate) fn entry_of(r: &Row<'_>) -> rusqlite::Result<Entry> {
     let tags: Option<String> = r.get(26)?;
     let expires_at: Option<String> = r.get(14)?;
     let evicted_at: Option<String> = r.get(25)?;
-    let downloadable = evicted_at.is_some()
-        && expires_at
-            .as_deref()
-            .is_some_and(|x| x > now().as_str());
+    let downloadable =
+        evicted_at.is_some() && expires_at.as_deref().is_some_and(|x| x > now().as_str());
     Ok(Entry {
         id: r.get::<_, i64>(0)?.to_string(),
         sha256: r.get(1)?,
@@ -144,7 +142,9 @@ impl Library {
         let conn = self.lock();
         let mut st =
             conn.prepare("SELECT body, at FROM origins WHERE entry_id = ?1 ORDER BY id")?;
-        let rows = st.query_map([id], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+        let rows = st.query_map([id], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+        })?;
         let mut origins = Vec::new();
         for row in rows {
             let (body, at) = row?;
@@ -230,7 +230,10 @@ impl Library {
                 downloadable: e.downloadable,
             });
         }
-        let name = match (&e.snapshot_name, e.node_id.as_ref().or(e.host_name.as_ref())) {
+        let name = match (
+            &e.snapshot_name,
+            e.node_id.as_ref().or(e.host_name.as_ref()),
+        ) {
             (Some(s), Some(n)) => format!("{s}-{n}.zip"),
             _ => format!("{}.zip", e.sha256),
         };

@@ -71,9 +71,8 @@ impl From<LibraryError> for Error {
             LibraryError::Db(_) => Error::internal(msg),
             LibraryError::Archive(a) => {
                 let mut err = Error::from(a);
-                err.hint = Some(
-                    "nothing was added to the library; the original file is untouched".into(),
-                );
+                err.hint =
+                    Some("nothing was added to the library; the original file is untouched".into());
                 err
             }
             LibraryError::Nested { .. } => Error::new(ErrorCode::Archive, msg)

@@ -172,9 +172,10 @@ impl Library {
                 .collect::<rusqlite::Result<_>>()?;
             (rows, integrity)
         };
-        v.entries = self.lock().query_row("SELECT count(*) FROM entries", [], |r| {
-            r.get::<_, i64>(0)
-        })? as u64;
+        v.entries = self
+            .lock()
+            .query_row("SELECT count(*) FROM entries", [], |r| r.get::<_, i64>(0))?
+            as u64;
         if integrity != ["ok"] {
             v.catalog = integrity;
         }

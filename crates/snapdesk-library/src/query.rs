@@ -77,10 +77,7 @@ pub fn since(v: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>> {
         ))
     };
     if let Ok(d) = NaiveDate::parse_from_str(v, "%Y-%m-%d") {
-        return d
-            .and_hms_opt(0, 0, 0)
-            .map(|t| t.and_utc())
-            .ok_or_else(bad);
+        return d.and_hms_opt(0, 0, 0).map(|t| t.and_utc()).ok_or_else(bad);
     }
     if v.len() < 2 {
         return Err(bad());
@@ -126,7 +123,12 @@ impl Query {
                 q.text.push(t);
                 continue;
             };
-            let list = || value.split(',').filter(|v| !v.is_empty()).map(str::to_owned);
+            let list = || {
+                value
+                    .split(',')
+                    .filter(|v| !v.is_empty())
+                    .map(str::to_owned)
+            };
             match key {
                 "status" => {
                     for v in list() {

@@ -232,7 +232,19 @@ impl Library {
                 evicted: Vec::new(),
             });
         }
-        let described = catalog::describe(tmp, cancel)?;
+        let fallback = match &origin {
+            Origin::File { path } => Path::new(path)
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_else(|| path.clone()),
+            Origin::Remote {
+                snapshot_name,
+                snapshot_id,
+                ..
+            } => snapshot_name.clone().unwrap_or_else(|| snapshot_id.clone()),
+            Origin::Collected { .. } => "local collection".to_owned(),
+        };
+        let described = catalog::describe(tmp, &fallback, cancel)?;
         let dest = self.archive_path(sha);
         if let Some(parent) = dest.parent() {
             fs::create_dir_all(parent).map_err(io_err("create", parent.to_path_buf()))?;

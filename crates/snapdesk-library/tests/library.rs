@@ -102,7 +102,10 @@ fn search_and_list_share_one_query_language() {
         .unwrap();
 
     let hits = lib
-        .search(&Query::parse("status:fail category:certificates").unwrap(), 100)
+        .search(
+            &Query::parse("status:fail category:certificates").unwrap(),
+            100,
+        )
         .unwrap();
     assert_eq!(hits.len(), 1);
     assert_eq!(hits[0].node.as_deref(), Some("n1"));
@@ -110,7 +113,9 @@ fn search_and_list_share_one_query_language() {
 
     let hits = lib.search(&Query::parse("swappi").unwrap(), 100).unwrap();
     assert_eq!(hits.len(), 2, "prefix search finds both nodes");
-    let hits = lib.search(&Query::parse("swappi node:n2").unwrap(), 100).unwrap();
+    let hits = lib
+        .search(&Query::parse("swappi node:n2").unwrap(), 100)
+        .unwrap();
     assert_eq!(hits.len(), 1);
 
     let ids = |q: &str| -> Vec<String> {
@@ -214,7 +219,9 @@ fn a_start_removes_orphan_archives_and_dead_processes_temp_files_and_keeps_the_r
     drop(lib);
     // A process killed between rename and commit, and one killed mid-copy (pid 0 is never
     // a user process).
-    let orphan = root.join("archives/ab").join(format!("ab{}.zip", "0".repeat(62)));
+    let orphan = root
+        .join("archives/ab")
+        .join(format!("ab{}.zip", "0".repeat(62)));
     std::fs::create_dir_all(orphan.parent().unwrap()).unwrap();
     std::fs::write(&orphan, b"PK").unwrap();
     let dead = root.join("tmp/imp-0-1-2-copy.partial");
@@ -307,11 +314,15 @@ fn a_second_handle_sees_the_first_ones_writes_without_reopening() {
     let dv = app.data_version().unwrap();
     let a = archive(tmp.path(), "a.zip", &report("n1", &CHECKS));
     let id = cli.import_file(&a, file(&a), &Cancel::new()).unwrap().id;
-    cli.set_note(parse_id(&id).unwrap(), "from the CLI").unwrap();
+    cli.set_note(parse_id(&id).unwrap(), "from the CLI")
+        .unwrap();
     assert_ne!(app.data_version().unwrap(), dv);
     let changes = app.changes_since(seen).unwrap();
     let whats: Vec<&str> = changes.iter().map(|c| c.what.as_str()).collect();
     assert_eq!(whats, ["added", "note"]);
     assert_eq!(changes[0].entry_id.as_deref(), Some(id.as_str()));
-    assert_eq!(app.entry(parse_id(&id).unwrap()).unwrap().note, "from the CLI");
+    assert_eq!(
+        app.entry(parse_id(&id).unwrap()).unwrap().note,
+        "from the CLI"
+    );
 }

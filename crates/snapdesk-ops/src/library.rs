@@ -8,12 +8,14 @@
 
 use std::path::{Path, PathBuf};
 
-
 use serde::Serialize;
 use snapdesk_core::{AppPaths, Cancel, Error, Result};
 use ts_rs::TS;
 
-pub use snapdesk_library::*;
+pub use snapdesk_library::{
+    parse_id, Change, CheckRow, Collected, Diff, Entry, EntryDetail, Hit, Imported, Library,
+    LibraryError, Matrix, Origin, OriginRecord, Page, Query, Verified, DEFAULT_BUDGET,
+};
 
 use crate::download::{self, DownloadReport, NodeOutcome};
 use crate::progress::ProgressFn;
@@ -143,11 +145,7 @@ pub fn collect_into(
 ) -> Result<(snapdesk_collector::Collected, CollectedInto)> {
     opts.out = Some(lib.tmp_dir());
     let collected = snapdesk_collector::collect(&opts, progress)?;
-    let entry = lib.import_owned(
-        &collected.path,
-        Origin::Collected { path: None },
-        cancel,
-    )?;
+    let entry = lib.import_owned(&collected.path, Origin::Collected { path: None }, cancel)?;
     Ok((collected, CollectedInto { entry }))
 }
 

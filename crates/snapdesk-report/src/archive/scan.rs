@@ -243,11 +243,44 @@ mod tests {
         std::fs::write(path, bytes).unwrap();
     }
 
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+        /// Any damage to a valid archive (bytes flipped anywhere, the file cut anywhere)
+        /// ends in a typed result, never a panic, and what passes the scan opens.
+        #[test]
+        fn damaged_archives_never_panic_the_reader(
+            flips in proptest::collection::vec((0usize..4096, 1u8..=255), 0..6),
+            cut in proptest::option::of(0usize..4096),
+        ) {
+            let tmp = tempfile::tempdir().unwrap();
+            let p = tmp.path().join("p.zip");
+            zip_of(&p, &[("index.html", b"<h1>t</h1><table><tr><td>a</td><td>FAIL</td></tr></table>"), ("b.txt", b"bbbbbbbbbbbbbbbbbbbb")]);
+            let mut bytes = std::fs::read(&p).unwrap();
+            let len = bytes.len();
+            for (at, x) in flips {
+                bytes[at % len] ^= x;
+            }
+            if let Some(c) = cut {
+                bytes.truncate(c % (len + 1));
+            }
+            std::fs::write(&p, &bytes).unwrap();
+            if scan(&p, &Limits::default(), u64::MAX, &Cancel::new()).is_ok() {
+                let _ = super::super::open(&p);
+            }
+            let name: Vec<u8> = bytes.iter().take(64).copied().collect();
+            let shown = escape_name(&name);
+            proptest::prop_assert!(!shown.chars().any(char::is_control));
+        }
+    }
+
     #[test]
     fn names_with_controls_and_bad_bytes_are_escaped() {
         assert_eq!(escape_name(b"a\x1b[31mb"), "a\\u{1b}[31mb");
         assert_eq!(escape_name(b"ok\xff.txt"), "ok\\xff.txt");
-        assert_eq!(escape_name("caf\u{e9}/r.html".as_bytes()), "caf\u{e9}/r.html");
+        assert_eq!(
+            escape_name("caf\u{e9}/r.html".as_bytes()),
+            "caf\u{e9}/r.html"
+        );
     }
 
     #[test]
