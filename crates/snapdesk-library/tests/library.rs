@@ -125,9 +125,9 @@ fn search_and_list_share_one_query_language() {
             .map(|e| e.id)
             .collect()
     };
-    assert_eq!(ids("pinned:yes"), [ib.id.clone()]);
-    assert_eq!(ids("tag:acme"), [ia.id.clone()]);
-    assert_eq!(ids("status:fail"), [ia.id.clone()]);
+    assert_eq!(ids("pinned:yes"), [ib.id.as_str()]);
+    assert_eq!(ids("tag:acme"), [ia.id.as_str()]);
+    assert_eq!(ids("status:fail"), [ia.id.as_str()]);
     assert_eq!(ids("deployment:events since:3650d").len(), 2);
     assert!(ids("has:iggy").is_empty());
     assert!(ids("context:prod").is_empty());
