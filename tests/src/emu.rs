@@ -132,6 +132,17 @@ impl EmulatorProcess {
     }
     /// POSTs a JSON body to an admin route (faults, clock, seed) with the admin token;
     /// returns the answer's JSON (null when it has no body).
+    /// `DELETE /_admin/faults`: drops every queued fault.
+    pub fn admin_delete_faults(&self) {
+        let o = Command::new("curl")
+            .args(["-s", "-f", "-X", "DELETE"])
+            .arg(format!("{}/_admin/faults", self.url()))
+            .args(["-H", &format!("x-admin-token: {}", self.admin_token())])
+            .output()
+            .expect("curl runs");
+        assert!(o.status.success(), "DELETE /_admin/faults refused");
+    }
+
     pub fn admin(&self, path: &str, body: &str) -> Value {
         let o = Command::new("curl")
             .args(["-s", "-f", "-X", "POST"])

@@ -16,8 +16,8 @@ use crate::output::{CmdResult, Output};
 
 #[derive(Debug, Args)]
 pub struct CollectArgs {
-    /// Where to write the archive: a file, or a directory for `<snapshot>-<host>.zip`
-    /// (default: the current directory). An existing file is kept unless --force.
+    /// Write the archive here instead of the local library: a file, or a directory for
+    /// `<snapshot>-<host>.zip`. An existing file is kept unless --force.
     #[arg(long, short, value_name = "PATH")]
     out: Option<PathBuf>,
     /// Overwrite the file --out names if it exists.
@@ -64,11 +64,14 @@ fn glyph(s: Status) -> &'static str {
 #[derive(Debug, Serialize)]
 struct CollectOutput<'a> {
     path: &'a std::path::Path,
+    /// The library entry, when it went into the library.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    library_id: Option<String>,
     #[serde(flatten)]
     manifest: &'a Manifest,
 }
 
-pub fn run(args: CollectArgs, out: &Output) -> CmdResult {
+pub fn run(args: CollectArgs, paths: &snapdesk_core::AppPaths, out: &Output) -> CmdResult {
     // An existing file is somebody's snapshot: replaced only when asked.
     if let Some(p) = &args.out {
         if p.is_file() && !args.force {
@@ -125,17 +128,35 @@ pub fn run(args: CollectArgs, out: &Output) -> CmdResult {
             Progress::Writing => eprintln!("Writing the archive"),
         }
     };
-    let collected = snapdesk_collector::collect(&opts, &mut progress)?;
+    // Into the library unless --out names a place of its own.
+    let (collected, library_id) = if opts.out.is_some() {
+        (snapdesk_collector::collect(&opts, &mut progress)?, None)
+    } else {
+        let lib = snapdesk_ops::library::open(paths)?;
+        let (mut c, into) = snapdesk_ops::library::collect_into(
+            &lib,
+            opts,
+            &mut progress,
+            &snapdesk_core::Cancel::new(),
+        )?;
+        c.path = lib.stored_path(&into.entry.sha256);
+        (c, Some(into.entry.id))
+    };
     let output = CollectOutput {
         path: &collected.path,
+        library_id: library_id.clone(),
         manifest: &collected.manifest,
     };
     out.print(&output, |o| {
         let m = o.manifest;
         let c = &m.checks;
         let mut s = format!(
-            "{}\n{} checks: {} fail, {} error, {} warn, {} info, {} skipped, {} pass",
+            "{}{}\n{} checks: {} fail, {} error, {} warn, {} info, {} skipped, {} pass",
             collected.path.display(),
+            match &o.library_id {
+                Some(id) => format!(" (library entry {id})"),
+                None => String::new(),
+            },
             c.total(),
             c.fail,
             c.error,

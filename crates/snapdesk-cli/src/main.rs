@@ -10,9 +10,11 @@ mod collect;
 mod context;
 mod hints;
 mod iggy;
+mod library;
 mod output;
 mod remote;
 mod render;
+mod render_library;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -56,6 +58,9 @@ enum Command {
     /// Read Apache Iggy data: `iggy inspect PATH` for a data directory or snapshot.
     #[command(subcommand)]
     Iggy(iggy::IggyCommand),
+    /// The local library: every snapshot downloaded, collected or imported; search, compare.
+    #[command(subcommand)]
+    Library(library::LibraryCommand),
     /// Manage Supervisor contexts: URL, known deployments, API key in the OS keyring.
     #[command(subcommand)]
     Context(context::ContextCommand),
@@ -77,6 +82,7 @@ impl Command {
             Command::Info => "info",
             Command::Collect(_) => "collect",
             Command::Iggy(_) => "iggy",
+            Command::Library(_) => "library",
             Command::Context(_) => "context",
             Command::Snapshots { .. } => "snapshots",
             Command::Emulator(_) => "emulator",
@@ -156,7 +162,8 @@ fn run(cli: Cli, out: &Output) -> CmdResult {
         snapdesk_core::VERSION
     );
     match cli.command {
-        Command::Collect(args) => collect::run(args, out),
+        Command::Collect(args) => collect::run(args, &paths, out),
+        Command::Library(cmd) => library::run(cmd, &paths, out),
         Command::Iggy(cmd) => iggy::run(cmd, out),
         Command::Context(cmd) => context::run(cmd, &paths, out),
         Command::Snapshots { target, command } => remote::run(command, target, &paths, out),

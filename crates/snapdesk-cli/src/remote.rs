@@ -11,7 +11,7 @@ use snapdesk_api::client::Operation;
 use snapdesk_api::{Client, ClientOptions, CreateSnapshot};
 use snapdesk_core::{AppPaths, Cancel, Error, Stop};
 use snapdesk_ops::snapshots::{self, CreateOptions};
-use snapdesk_ops::{delete, download, Remote, Selection, Target};
+use snapdesk_ops::{delete, Remote, Selection, Target};
 
 use crate::args;
 use crate::context::runtime;
@@ -79,7 +79,8 @@ pub enum SnapshotsCommand {
         /// Every node of the snapshot with this name.
         #[arg(long, value_name = "NAME")]
         name: Option<String>,
-        /// Directory (or, for one node, file) to write to (default: the current directory).
+        /// Also write the archives here: a directory (or, for one node, a file). They always
+        /// go into the local library.
         #[arg(long, short, value_name = "PATH")]
         out: Option<PathBuf>,
     },
@@ -151,7 +152,8 @@ pub fn run(cmd: SnapshotsCommand, t: TargetArgs, paths: &AppPaths, out: &Output)
                 out: dest,
             } => {
                 let sel = selection(snapshot, name).unwrap_or(Selection::NewestCompleted);
-                fetch(r, &sel, dest, &cancel, out).await
+                let lib = snapdesk_ops::library::open(paths)?;
+                fetch(r, &lib, &sel, dest, &cancel, out).await
             }
             SnapshotsCommand::Delete {
                 snapshot,
@@ -237,25 +239,44 @@ async fn wait(
 
 async fn fetch(
     remote: &Remote,
+    lib: &snapdesk_ops::library::Library,
     sel: &Selection,
     dest: Option<PathBuf>,
     cancel: &Cancel,
     out: &Output,
 ) -> CmdResult {
     let bars = Bars::new(out.live());
-    let report = download::download(remote, sel, dest.as_deref(), cancel, &|p| bars.show(p)).await;
+    let stored =
+        snapdesk_ops::library::download_into(remote, lib, sel, dest.as_deref(), cancel, &|p| {
+            bars.show(p)
+        })
+        .await;
     bars.clear();
-    let report = report?;
+    let stored = stored?;
+    let report = &stored.download;
     for s in &report.skipped_newer {
         out.note(&format!(
             "note: skipped the newer snapshot {}: {}",
             s.name, s.reason
         ));
     }
-    let text = render::downloads(&report);
-    match report.error() {
-        Some(e) => Err(Failure::with_partial(e, &report, text)),
-        None => out.print(&report, |_| text),
+    let mut text = render::downloads(report);
+    for st in &stored.library {
+        if let snapdesk_ops::library::Stored::Yes { entry, .. } = st {
+            text.push_str(&format!(
+                "\nlibrary entry {}{}",
+                entry.id,
+                if entry.deduplicated {
+                    " (already stored)"
+                } else {
+                    ""
+                }
+            ));
+        }
+    }
+    match stored.error() {
+        Some(e) => Err(Failure::with_partial(e, &stored, text)),
+        None => out.print(&stored, |_| text),
     }
 }
 

@@ -11,10 +11,12 @@
 //! - [`download`]: some or all nodes of a snapshot, resumable.
 //! - [`delete`]: some or all nodes of a snapshot.
 //! - [`contexts`]: add, test, list, use and remove contexts.
+//! - [`library`]: downloads and collections into the local library, imports.
 
 pub mod contexts;
 pub mod delete;
 pub mod download;
+pub mod library;
 pub mod progress;
 pub mod snapshots;
 pub mod target;

@@ -81,3 +81,31 @@ pub fn sample_report(checks: usize, log_lines: usize) -> Report {
 fn crate_version() -> String {
     env!("CARGO_PKG_VERSION").to_owned()
 }
+
+/// Writes `report` as one of our archives at `path` (with `iggy_data` as `iggy-data.zip`
+/// when given), manifest included: for tests and benchmarks of the readers.
+pub fn write_archive(
+    path: &std::path::Path,
+    report: &Report,
+    iggy_data: Option<&[u8]>,
+) -> Result<std::path::PathBuf, crate::archive::ArchiveError> {
+    use crate::archive::{ArchiveWriter, Manifest, IGGY_DATA_ENTRY, REPORT_ENTRY};
+    let mut w = ArchiveWriter::create(path)?;
+    w.add_bytes(REPORT_ENTRY, crate::render::render(report).as_bytes(), true)?;
+    if let Some(data) = iggy_data {
+        w.add_bytes(IGGY_DATA_ENTRY, data, false)?;
+    }
+    let mut m = Manifest::new(
+        report.snapshot_name.clone(),
+        report.host_name.clone(),
+        report.collector.clone(),
+    );
+    m.deployment_id = report.deployment_id.clone();
+    m.deployment_name = report.deployment_name.clone();
+    m.node_id = report.node_id.clone();
+    m.created_at = report.created_at;
+    m.completed_at = report.completed_at;
+    m.redaction.redacted = report.redacted;
+    m.checks = crate::model::StatusCounts::of(&report.checks);
+    w.finish(&mut m)
+}

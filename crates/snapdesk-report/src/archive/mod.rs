@@ -11,6 +11,7 @@
 //! Iggy's own `iggy snapshot` ZIP (text sections).
 
 mod read;
+mod scan;
 mod write;
 
 use std::collections::BTreeMap;
@@ -28,6 +29,7 @@ pub use read::{
     check_zip, open, open_with, read_entry, verify, ArchiveKind, EntryInfo, Integrity,
     IntegrityState, Limits, OpenedArchive, TextSection, Truncation,
 };
+pub use scan::{escape_name, name_is_enclosed, scan, Scanned};
 pub use write::{Abandonable, ArchiveWriter};
 
 pub const REPORT_ENTRY: &str = "report.html";
@@ -87,6 +89,16 @@ pub enum ArchiveError {
     },
     #[error("the manifest of {path} is not valid: {reason}")]
     BadManifest { path: PathBuf, reason: String },
+    #[error("{path} is refused: entry {entry:?} names a place outside the archive")]
+    UnsafeName { path: PathBuf, entry: String },
+    #[error("{entry} in {path} is damaged: its bytes do not match its CRC-32")]
+    Crc { path: PathBuf, entry: String },
+    #[error("{entry} in {path} is refused: its bytes differ from its declared size of {declared}")]
+    SizeLie {
+        path: PathBuf,
+        entry: String,
+        declared: u64,
+    },
     #[error("the report in {path} is not valid: {source}")]
     BadReport {
         path: PathBuf,

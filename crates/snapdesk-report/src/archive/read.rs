@@ -249,14 +249,22 @@ impl<'a> Reader<'a> {
                 path: self.path.to_path_buf(),
                 reason: e.to_string(),
             })?;
+            // A name that leaves the archive is refused, whoever extracts it later.
+            if !super::scan::name_is_enclosed(e.name_raw()) {
+                return Err(ArchiveError::UnsafeName {
+                    path: self.path.to_path_buf(),
+                    entry: super::scan::escape_name(e.name_raw()),
+                });
+            }
             if e.is_dir() {
                 continue;
             }
             entries.push(EntryInfo {
-                name: e
-                    .name()
-                    .map(|n| n.into_owned())
-                    .unwrap_or_else(|_| String::from_utf8_lossy(e.name_raw()).into_owned()),
+                // Control characters and bytes that are not UTF-8 are shown escaped.
+                name: match e.name() {
+                    Ok(n) if !n.chars().any(char::is_control) => n.into_owned(),
+                    _ => super::scan::escape_name(e.name_raw()),
+                },
                 size: e.size(),
                 compressed_size: e.compressed_size(),
             });
@@ -434,7 +442,7 @@ impl<'a> Reader<'a> {
     }
 }
 
-fn open_zip(path: &Path) -> Result<ZipArchive<BufReader<File>>, ArchiveError> {
+pub(super) fn open_zip(path: &Path) -> Result<ZipArchive<BufReader<File>>, ArchiveError> {
     let file = File::open(path).map_err(io_err("open", path))?;
     ZipArchive::new(BufReader::new(file)).map_err(|e| ArchiveError::NotZip {
         path: path.to_path_buf(),

@@ -1,0 +1,282 @@
+//! `snapdesk library ...`: the local library, a thin host over `snapdesk_ops::library`.
+
+use std::path::PathBuf;
+
+use clap::Subcommand;
+use serde::Serialize;
+use snapdesk_core::{AppPaths, Cancel, Error};
+use snapdesk_ops::library::{self, parse_id, Library, Page, Query};
+
+use crate::output::{CmdResult, Failure, Output};
+use crate::render_library as render;
+
+#[derive(Debug, Subcommand)]
+pub enum LibraryCommand {
+    /// List entries, newest first; QUERY filters them (see `library search --help`).
+    List {
+        /// Filters and free text, as `library search` takes them.
+        query: Vec<String>,
+        /// Entries per page (1 to 1000).
+        #[arg(long, default_value = "50", value_parser = clap::value_parser!(u32).range(1..=1000))]
+        limit: u32,
+        /// Page number, from 1.
+        #[arg(long, default_value = "1", value_parser = clap::value_parser!(u32).range(1..))]
+        page: u32,
+    },
+    /// One entry: its facts, origins, tags and checks.
+    Show { id: String },
+    /// Import snapshot ZIPs from disk (ours, Iggy's own `iggy snapshot`, any ZIP with an
+    /// HTML report). The originals are only read.
+    Import {
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+    },
+    /// The stored archive's path, marked as opened (eviction keeps recently opened ones).
+    Open { id: String },
+    /// Search checks: free text plus status:fail category:NAME node:ID deployment:ID-or-NAME
+    /// context:NAME since:30d has:iggy pinned:yes|no tag:NAME.
+    Search {
+        #[arg(required = true)]
+        query: Vec<String>,
+        /// At most this many checks (1 to 10000).
+        #[arg(long, default_value = "100", value_parser = clap::value_parser!(u32).range(1..=10000))]
+        limit: u32,
+    },
+    /// Compare two entries (A before, B after), or with --snapshot NAME the nodes of one
+    /// snapshot side by side.
+    Diff {
+        #[arg(required_unless_present = "snapshot")]
+        a: Option<String>,
+        #[arg(required_unless_present = "snapshot")]
+        b: Option<String>,
+        /// Every node of the snapshot with this name, as a check-by-node matrix.
+        #[arg(long, value_name = "NAME", conflicts_with_all = ["a", "b"])]
+        snapshot: Option<String>,
+    },
+    /// Copy an entry's archive to a file or directory.
+    Export {
+        id: String,
+        #[arg(long, short, value_name = "PATH")]
+        out: PathBuf,
+    },
+    /// Keep an entry's archive whatever the size budget.
+    Pin { id: String },
+    /// Let the size budget evict an entry's archive again.
+    Unpin { id: String },
+    /// Set (or with no text, clear) an entry's note.
+    Note { id: String, text: Vec<String> },
+    /// Add tags to an entry (--remove to take them off).
+    Tag {
+        id: String,
+        #[arg(required = true)]
+        tags: Vec<String>,
+        #[arg(long)]
+        remove: bool,
+    },
+    /// Remove an entry and its archive.
+    Remove { id: String },
+    /// Remove leftovers and evict archives over the size budget (--budget-mib sets it).
+    Gc {
+        #[arg(long, value_name = "MIB", value_parser = crate::args::mib)]
+        budget_mib: Option<u64>,
+    },
+    /// Re-hash every archive and check that catalog and store agree.
+    Verify,
+}
+
+fn id(s: &str) -> Result<i64, Failure> {
+    parse_id(s).map_err(|e| Failure::from(Error::from(e)))
+}
+
+fn query(words: &[String]) -> Result<Query, Failure> {
+    Query::parse(&words.join(" ")).map_err(|e| Failure::from(Error::from(e)))
+}
+
+fn lib_err(e: library::LibraryError) -> Failure {
+    Failure::from(Error::from(e))
+}
+
+#[derive(Debug, Serialize)]
+struct Items<T> {
+    items: Vec<T>,
+}
+
+#[derive(Debug, Serialize)]
+struct Done {
+    id: String,
+    done: &'static str,
+}
+
+pub fn run(cmd: LibraryCommand, paths: &AppPaths, out: &Output) -> CmdResult {
+    let lib: Library = library::open(paths)?;
+    let cancel = Cancel::new();
+    match cmd {
+        LibraryCommand::List {
+            query: q,
+            limit,
+            page,
+        } => {
+            let q = query(&q)?;
+            let page = Page {
+                offset: (page - 1).saturating_mul(limit),
+                limit,
+            };
+            let items = lib.list(&q, page).map_err(lib_err)?;
+            out.print(&Items { items }, |i| render::entries(&i.items))
+        }
+        LibraryCommand::Show { id: s } => {
+            let i = id(&s)?;
+            let detail = lib.show(i).map_err(lib_err)?;
+            let checks = lib.checks(i).map_err(lib_err)?;
+            #[derive(Serialize)]
+            struct Shown<'a> {
+                #[serde(flatten)]
+                detail: &'a library::EntryDetail,
+                check_rows: &'a [library::CheckRow],
+            }
+            out.print(
+                &Shown {
+                    detail: &detail,
+                    check_rows: &checks,
+                },
+                |_| render::show(&detail, &checks),
+            )
+        }
+        LibraryCommand::Import { paths: files } => {
+            let mut items = Vec::new();
+            for p in &files {
+                match library::import(&lib, p, &cancel) {
+                    Ok(i) => items.push(i),
+                    Err(e) => {
+                        let text = render::imported(&items);
+                        let doc = Items {
+                            items: items.clone(),
+                        };
+                        return Err(Failure::with_partial(e, &doc, text));
+                    }
+                }
+            }
+            out.print(&Items { items }, |i| render::imported(&i.items))
+        }
+        LibraryCommand::Open { id: s } => {
+            let i = id(&s)?;
+            let path = lib.open_entry(i).map_err(lib_err)?;
+            #[derive(Serialize)]
+            struct Opened {
+                id: String,
+                path: PathBuf,
+            }
+            out.print(&Opened { id: s, path }, |o| o.path.display().to_string())
+        }
+        LibraryCommand::Search { query: q, limit } => {
+            let q = query(&q)?;
+            let items = lib.search(&q, limit).map_err(lib_err)?;
+            out.print(&Items { items }, |i| render::hits(&i.items))
+        }
+        LibraryCommand::Diff { a, b, snapshot } => {
+            if let Some(name) = snapshot {
+                let m = lib.matrix(&name, None).map_err(lib_err)?;
+                return out.print(&m, render::matrix);
+            }
+            let (a, b) = (
+                id(a.as_deref().unwrap_or(""))?,
+                id(b.as_deref().unwrap_or(""))?,
+            );
+            let d = lib.diff(a, b).map_err(lib_err)?;
+            out.print(&d, render::diff)
+        }
+        LibraryCommand::Export { id: s, out: dest } => {
+            let path = lib.export(id(&s)?, &dest, &cancel).map_err(lib_err)?;
+            #[derive(Serialize)]
+            struct Exported {
+                id: String,
+                path: PathBuf,
+            }
+            out.print(&Exported { id: s, path }, |e| e.path.display().to_string())
+        }
+        LibraryCommand::Pin { id: s } => {
+            lib.set_pinned(id(&s)?, true).map_err(lib_err)?;
+            out.print(
+                &Done {
+                    id: s,
+                    done: "pinned",
+                },
+                |d| format!("{} pinned", d.id),
+            )
+        }
+        LibraryCommand::Unpin { id: s } => {
+            lib.set_pinned(id(&s)?, false).map_err(lib_err)?;
+            out.print(
+                &Done {
+                    id: s,
+                    done: "unpinned",
+                },
+                |d| format!("{} unpinned", d.id),
+            )
+        }
+        LibraryCommand::Note { id: s, text } => {
+            lib.set_note(id(&s)?, &text.join(" ")).map_err(lib_err)?;
+            out.print(
+                &Done {
+                    id: s,
+                    done: "noted",
+                },
+                |d| format!("{} noted", d.id),
+            )
+        }
+        LibraryCommand::Tag {
+            id: s,
+            tags,
+            remove,
+        } => {
+            let (add, del) = if remove {
+                (Vec::new(), tags)
+            } else {
+                (tags, Vec::new())
+            };
+            let now = lib.tag(id(&s)?, &add, &del).map_err(lib_err)?;
+            #[derive(Serialize)]
+            struct Tagged {
+                id: String,
+                tags: Vec<String>,
+            }
+            out.print(&Tagged { id: s, tags: now }, |t| {
+                format!("{}: {}", t.id, t.tags.join(", "))
+            })
+        }
+        LibraryCommand::Remove { id: s } => {
+            lib.remove(id(&s)?).map_err(lib_err)?;
+            out.print(
+                &Done {
+                    id: s,
+                    done: "removed",
+                },
+                |d| format!("{} removed", d.id),
+            )
+        }
+        LibraryCommand::Gc { budget_mib } => {
+            if let Some(m) = budget_mib {
+                lib.set_budget(m.saturating_mul(1024 * 1024))
+                    .map_err(lib_err)?;
+            }
+            let c = lib.gc().map_err(lib_err)?;
+            out.print(&c, render::gc)
+        }
+        LibraryCommand::Verify => {
+            let v = lib.verify(&cancel).map_err(lib_err)?;
+            if v.is_clean() {
+                out.print(&v, render::verified)
+            } else {
+                let text = render::verified(&v);
+                Err(Failure::with_partial(
+                    Error::new(
+                        snapdesk_core::ErrorCode::Archive,
+                        "the library's catalog and store disagree",
+                    ),
+                    &v,
+                    text,
+                ))
+            }
+        }
+    }
+}

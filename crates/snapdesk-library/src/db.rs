@@ -1,0 +1,192 @@
+//! `library.sqlite`: WAL (readers never wait for the writer, so the app reads while the CLI
+//! imports), a busy timeout (two processes write in turn instead of failing), foreign keys
+//! (an entry's origins, tags and checks go with it), and numbered migrations, each applied in
+//! one transaction with the version it reaches: a crash mid-migration leaves the previous
+//! version whole.
+
+use std::path::Path;
+use std::time::Duration;
+
+use rusqlite::{Connection, OpenFlags, TransactionBehavior};
+
+use crate::error::{LibraryError, Result};
+
+/// The migrations, in order: `MIGRATIONS[i]` takes the schema from version `i` to `i + 1`.
+/// Never edit one that shipped; add the next.
+pub const MIGRATIONS: &[&str] = &[
+    // 1: entries, their origins and tags, and every check with a full-text index.
+    r#"
+    CREATE TABLE entries (
+        id INTEGER PRIMARY KEY,
+        sha256 TEXT NOT NULL UNIQUE,
+        size INTEGER NOT NULL,
+        kind TEXT NOT NULL,
+        title TEXT NOT NULL,
+        snapshot_name TEXT,
+        deployment_id TEXT,
+        deployment_name TEXT,
+        node_id TEXT,
+        host_name TEXT,
+        created_at TEXT,
+        completed_at TEXT,
+        added_at TEXT NOT NULL,
+        last_opened_at TEXT,
+        expires_at TEXT,
+        redacted INTEGER,
+        has_iggy INTEGER NOT NULL,
+        n_pass INTEGER NOT NULL, n_warn INTEGER NOT NULL, n_fail INTEGER NOT NULL,
+        n_info INTEGER NOT NULL, n_error INTEGER NOT NULL, n_skipped INTEGER NOT NULL,
+        pinned INTEGER NOT NULL DEFAULT 0,
+        note TEXT NOT NULL DEFAULT ''
+    );
+    CREATE TABLE origins (
+        id INTEGER PRIMARY KEY,
+        entry_id INTEGER NOT NULL REFERENCES entries(id) ON DELETE CASCADE,
+        kind TEXT NOT NULL,
+        body TEXT NOT NULL,
+        context TEXT,
+        at TEXT NOT NULL
+    );
+    CREATE INDEX origins_entry ON origins(entry_id);
+    CREATE TABLE tags (
+        entry_id INTEGER NOT NULL REFERENCES entries(id) ON DELETE CASCADE,
+        tag TEXT NOT NULL,
+        PRIMARY KEY (entry_id, tag)
+    );
+    CREATE TABLE checks (
+        id INTEGER PRIMARY KEY,
+        entry_id INTEGER NOT NULL REFERENCES entries(id) ON DELETE CASCADE,
+        check_id TEXT NOT NULL,
+        category TEXT NOT NULL,
+        title TEXT NOT NULL,
+        status TEXT NOT NULL,
+        summary TEXT NOT NULL,
+        facts TEXT NOT NULL
+    );
+    CREATE INDEX checks_entry ON checks(entry_id);
+    CREATE INDEX checks_status ON checks(status, entry_id);
+    CREATE VIRTUAL TABLE checks_fts USING fts5(
+        check_id, category, title, summary, facts,
+        content='checks', content_rowid='id'
+    );
+    CREATE TRIGGER checks_ai AFTER INSERT ON checks BEGIN
+        INSERT INTO checks_fts(rowid, check_id, category, title, summary, facts)
+        VALUES (new.id, new.check_id, new.category, new.title, new.summary, new.facts);
+    END;
+    CREATE TRIGGER checks_ad AFTER DELETE ON checks BEGIN
+        INSERT INTO checks_fts(checks_fts, rowid, check_id, category, title, summary, facts)
+        VALUES ('delete', old.id, old.check_id, old.category, old.title, old.summary, old.facts);
+    END;
+    "#,
+    // 2: eviction (rows kept, archive gone), settings (the size budget), and the change log
+    // another process polls to see this one's writes without a restart.
+    r#"
+    ALTER TABLE entries ADD COLUMN evicted_at TEXT;
+    CREATE INDEX entries_lru ON entries(pinned, evicted_at, last_opened_at);
+    CREATE INDEX entries_added ON entries(added_at);
+    CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    CREATE TABLE changes (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        entry_id INTEGER,
+        what TEXT NOT NULL,
+        at TEXT NOT NULL
+    );
+    "#,
+];
+
+/// The schema version this build writes.
+pub fn latest() -> i64 {
+    MIGRATIONS.len() as i64
+}
+
+/// Opens (creating) the catalog with the pragmas every connection needs.
+pub fn connect(path: &Path) -> Result<Connection> {
+    let conn = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_CREATE
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    conn.busy_timeout(Duration::from_secs(10))?;
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", "NORMAL")?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    Ok(conn)
+}
+
+pub fn version(conn: &Connection) -> Result<i64> {
+    Ok(conn.pragma_query_value(None, "user_version", |r| r.get(0))?)
+}
+
+/// Applies the migrations past the current version, up to `target`, each in its own
+/// transaction that also sets `user_version`. Two processes starting at once: the second
+/// waits on the write lock, then finds the work done.
+pub fn migrate_to(conn: &mut Connection, target: i64) -> Result<()> {
+    loop {
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let v: i64 = tx.pragma_query_value(None, "user_version", |r| r.get(0))?;
+        if v > latest() {
+            return Err(LibraryError::TooNew {
+                found: v,
+                known: latest(),
+            });
+        }
+        if v >= target {
+            return Ok(());
+        }
+        tx.execute_batch(MIGRATIONS[v as usize])?;
+        tx.pragma_update(None, "user_version", v + 1)?;
+        tx.commit()?;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_migration_applies_from_every_earlier_version() {
+        for start in 0..=latest() {
+            let tmp = tempfile::tempdir().unwrap();
+            let mut c = connect(&tmp.path().join("l.sqlite")).unwrap();
+            migrate_to(&mut c, start).unwrap();
+            assert_eq!(version(&c).unwrap(), start);
+            migrate_to(&mut c, latest()).unwrap();
+            assert_eq!(version(&c).unwrap(), latest());
+            let fk: i64 = c
+                .pragma_query_value(None, "foreign_keys", |r| r.get(0))
+                .unwrap();
+            let mode: String = c
+                .pragma_query_value(None, "journal_mode", |r| r.get(0))
+                .unwrap();
+            assert_eq!((fk, mode.as_str()), (1, "wal"));
+        }
+    }
+
+    #[test]
+    fn a_failing_migration_leaves_the_previous_version_whole() {
+        let tmp = tempfile::tempdir().unwrap();
+        let mut c = connect(&tmp.path().join("l.sqlite")).unwrap();
+        migrate_to(&mut c, 1).unwrap();
+        // What migration 2 would do, failing halfway: the transaction undoes the first half.
+        let tx = c.transaction().unwrap();
+        tx.execute_batch("ALTER TABLE entries ADD COLUMN evicted_at TEXT;")
+            .unwrap();
+        assert!(tx.execute_batch("CREATE TABLE entries (x);").is_err());
+        drop(tx);
+        assert_eq!(version(&c).unwrap(), 1);
+        migrate_to(&mut c, latest()).unwrap();
+        assert_eq!(version(&c).unwrap(), latest());
+    }
+
+    #[test]
+    fn a_catalog_from_a_newer_build_is_refused() {
+        let tmp = tempfile::tempdir().unwrap();
+        let mut c = connect(&tmp.path().join("l.sqlite")).unwrap();
+        c.pragma_update(None, "user_version", latest() + 1).unwrap();
+        assert!(matches!(
+            migrate_to(&mut c, latest()),
+            Err(LibraryError::TooNew { .. })
+        ));
+    }
+}

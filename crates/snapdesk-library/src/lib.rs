@@ -1,0 +1,41 @@
+//! The local library: every snapshot a support engineer downloaded, collected or imported,
+//! kept long after the server's retention deleted it, and a catalog to search and compare.
+//!
+//! - [`store`]: archives stored once by sha256 and `library.sqlite`; import and the crash
+//!   rules (see its module comment).
+//! - [`db`]: the catalog's connection pragmas and numbered migrations.
+//! - [`catalog`]: what an archive holds, proven sound before it is kept.
+//! - [`query`]: the query language both hosts use.
+//! - [`entries`]: list, show, search, open, export, pin, note, tag, remove.
+//! - [`compare`]: two entries, or the nodes of one snapshot as a matrix.
+//! - [`lifecycle`]: the size budget, eviction, `gc` and `verify`.
+//! - [`changes`]: how one process sees another's writes without a restart.
+//!
+//! The library lives under `<data dir>/library/` ([`Library::under`]).
+
+pub mod catalog;
+pub mod changes;
+pub mod compare;
+pub mod db;
+pub mod entries;
+pub mod error;
+pub mod lifecycle;
+pub mod model;
+pub mod query;
+pub mod store;
+
+pub use changes::Change;
+pub use compare::{Diff, Matrix};
+pub use entries::{parse_id, Page};
+pub use error::{LibraryError, Result};
+pub use lifecycle::{Collected, Verified};
+pub use model::{CheckRow, Entry, EntryDetail, Hit, Imported, Origin, OriginRecord};
+pub use query::Query;
+pub use store::{Library, DEFAULT_BUDGET};
+
+impl Library {
+    /// The library of an app data directory: `<data_dir>/library`.
+    pub fn under(paths: &snapdesk_core::AppPaths) -> Result<Self> {
+        Self::open(&paths.data_dir.join("library"))
+    }
+}
