@@ -22,6 +22,8 @@ const DAEMONS: [&str; 7] = [
 
 /// The kernel's clock state, or why it could not be read.
 #[cfg(target_os = "linux")]
+// `c_long` is `i64` here but `i32` on 32-bit targets: the conversion is not useless there.
+#[allow(clippy::useless_conversion)]
 pub fn read_kernel_clock() -> Result<KernelClock, String> {
     let mut tx = rtime_clock::adjtime::Timex::new();
     match rtime_clock::adjtime::adjtimex(&mut tx) {
