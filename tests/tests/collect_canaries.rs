@@ -22,16 +22,19 @@ const JWT: &str = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJjYW5hcnktand0LTE3In0.c2lnbmF0
 /// `a.zip!b` is entry `b` of the nested `a.zip`).
 const REPORT: &str = "report.html";
 const BUNDLED_CONFIG: &str = "iggy-data.zip!runtime/current_config.toml";
+/// The config the collector found, carried beside the report (the collector's
+/// `SERVER_CONFIG_ENTRY`).
+const SERVER_CONFIG: &str = "iggy/server-config.toml";
 const BUNDLED_LOG: &str = "iggy-data.zip!logs/iggy-server.log";
 const BUNDLED_KEY: &str = "iggy-data.zip!runtime/server.key";
 const BUNDLED_TLS_LOG: &str = "iggy-data.zip!logs/tls-debug.log";
 
-/// Every canary with the archive entries it must reach: the config through the bundle (the
-/// report's config checks quote settings, not the file), the process's environment and
+/// Every canary with the archive entries it must reach: the config through the bundle and the
+/// server-config entry (the report's config checks quote settings, not the file), the process's environment and
 /// command line through the report's process check, the logs through the report's log check
 /// and the bundle, the key material through the bundle.
 fn planted() -> Vec<(&'static str, &'static [&'static str])> {
-    const CONFIG: &[&str] = &[BUNDLED_CONFIG];
+    const CONFIG: &[&str] = &[BUNDLED_CONFIG, SERVER_CONFIG];
     const PROCESS: &[&str] = &[REPORT];
     const LOG: &[&str] = &[REPORT, BUNDLED_LOG];
     vec![

@@ -153,6 +153,11 @@ fn bad_input_gets_a_clear_error() {
         "{e}"
     );
     assert!(e.contains("hint:"), "{e}");
+    // The collector's hint says what to give; the CLI adds which flag gives it.
+    assert!(
+        e.contains("give the server's data directory") && e.contains("--iggy-data DIR"),
+        "{e}"
+    );
 
     let rules = tmp.path().join("rules.txt");
     std::fs::write(&rules, "regex:([unclosed\n").unwrap();

@@ -2,6 +2,7 @@
 //! this context"); here the CLI says which command does it. The app maps the same codes to
 //! buttons instead.
 
+use snapdesk_collector::collect::{INPUT_CERT, INPUT_IGGY_CONFIG, INPUT_IGGY_DATA};
 use snapdesk_core::{Error, ErrorCode};
 
 /// What was running when the error happened, as far as hints care.
@@ -12,10 +13,27 @@ pub enum Doing {
     Wait,
     Download,
     Delete,
+    Collect,
     Other,
 }
 
-fn command_text(code: ErrorCode, doing: Doing) -> Option<&'static str> {
+/// The input an error is about (`details.input`), as the collector names it.
+fn input_of(e: &Error) -> Option<&str> {
+    e.details.as_ref()?.get("input")?.as_str()
+}
+
+fn command_text(e: &Error, doing: Doing) -> Option<&'static str> {
+    let code = e.code;
+    if let (ErrorCode::NotFound, Doing::Collect) = (code, doing) {
+        return match input_of(e)? {
+            i if i == INPUT_IGGY_CONFIG => Some("--iggy-config FILE names it"),
+            i if i == INPUT_IGGY_DATA => {
+                Some("--iggy-data DIR names it; --no-iggy collects without it")
+            }
+            i if i == INPUT_CERT => Some("--cert PATH names one (repeatable)"),
+            _ => None,
+        };
+    }
     Some(match (code, doing) {
         (ErrorCode::Unauthorized, _) => {
             "`snapdesk context add NAME --url URL` stores a new key (read from the prompt or \
@@ -50,11 +68,48 @@ fn command_text(code: ErrorCode, doing: Doing) -> Option<&'static str> {
 
 /// The error with the CLI's command text added to its hint.
 pub fn for_cli(mut e: Error, doing: Doing) -> Error {
-    if let Some(text) = command_text(e.code, doing) {
+    if let Some(text) = command_text(&e, doing) {
         e.hint = Some(match e.hint.take() {
             Some(h) => format!("{h}; {text}"),
             None => text.to_owned(),
         });
     }
     e
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn collect_inputs_get_their_flag_and_core_hints_name_none() {
+        let e = Error::new(
+            ErrorCode::NotFound,
+            "the Iggy data directory /x does not exist",
+        )
+        .with_hint("give the server's data directory")
+        .with_details(serde_json::json!({ "input": INPUT_IGGY_DATA }));
+        assert!(!e.hint.as_deref().unwrap().contains("--"));
+        let h = for_cli(e, Doing::Collect).hint.unwrap();
+        assert!(
+            h.starts_with("give the server's data directory; --iggy-data DIR"),
+            "{h}"
+        );
+        assert!(h.contains("--no-iggy"), "{h}");
+        let cfg = Error::new(ErrorCode::NotFound, "x")
+            .with_details(serde_json::json!({ "input": INPUT_IGGY_CONFIG }));
+        assert!(for_cli(cfg, Doing::Collect)
+            .hint
+            .unwrap()
+            .contains("--iggy-config"));
+        let cert = Error::new(ErrorCode::NotFound, "x")
+            .with_details(serde_json::json!({ "input": INPUT_CERT }));
+        assert!(for_cli(cert, Doing::Collect)
+            .hint
+            .unwrap()
+            .contains("--cert"));
+        // Another command's not-found keeps its own text.
+        let other = Error::new(ErrorCode::NotFound, "x");
+        assert!(for_cli(other, Doing::Collect).hint.is_none());
+    }
 }

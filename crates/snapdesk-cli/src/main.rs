@@ -92,6 +92,7 @@ impl Command {
     fn doing(&self) -> Doing {
         match self {
             Command::Context(_) => Doing::Context,
+            Command::Collect(_) => Doing::Collect,
             Command::Snapshots { command, .. } => command.doing(),
             _ => Doing::Other,
         }

@@ -25,6 +25,16 @@ use crate::runner::{self, RunOptions};
 /// The collector's name in manifests and reports.
 pub const COLLECTOR_NAME: &str = "snapdesk-collector";
 
+/// The archive entry holding the Iggy server config the collector found, redacted like
+/// everything else it writes (`docs/snapshot-format.md`).
+pub const SERVER_CONFIG_ENTRY: &str = "iggy/server-config.toml";
+
+/// Which input an error is about, in its details (`"input"`): hosts name their own way to
+/// give it (a CLI flag, a form field).
+pub const INPUT_IGGY_CONFIG: &str = "iggy_config";
+pub const INPUT_IGGY_DATA: &str = "iggy_data";
+pub const INPUT_CERT: &str = "cert";
+
 /// What to collect and where to write it.
 #[derive(Debug, Clone)]
 pub struct CollectOptions {
@@ -37,7 +47,7 @@ pub struct CollectOptions {
     pub extra_rules: Option<PathBuf>,
     /// Where the Iggy config and data directory are, when discovery is not enough.
     pub iggy: IggyHints,
-    /// Bundle the Iggy data directory (off with `--no-iggy`).
+    /// Bundle the Iggy data directory.
     pub include_iggy: bool,
     /// Size cap of the Iggy data bundle.
     pub iggy_cap_bytes: u64,
@@ -150,7 +160,8 @@ pub fn collect(
                 ErrorCode::NotFound,
                 format!("the Iggy config file {} does not exist", cfg.display()),
             )
-            .with_hint("pass the server's config.toml with --iggy-config, or leave it out"));
+            .with_hint("give the server's config.toml, or none to find it from the server")
+            .with_details(serde_json::json!({ "input": INPUT_IGGY_CONFIG, "path": cfg })));
         }
     }
     for cert in &opts.certs {
@@ -159,7 +170,8 @@ pub fn collect(
                 ErrorCode::NotFound,
                 format!("the certificate {} does not exist", cert.display()),
             )
-            .with_hint("pass the path of a PEM or DER certificate with --cert"));
+            .with_hint("give the path of a PEM or DER certificate")
+            .with_details(serde_json::json!({ "input": INPUT_CERT, "path": cert })));
         }
     }
     let target = iggy::discover(&opts.iggy);
@@ -169,7 +181,11 @@ pub fn collect(
                 ErrorCode::NotFound,
                 format!("the Iggy data directory {} does not exist", dir.display()),
             )
-            .with_hint("pass the server's `system.path` with --iggy-data, or --no-iggy"));
+            .with_hint(
+                "give the server's data directory (its `system.path`), or collect without the \
+                 Iggy data",
+            )
+            .with_details(serde_json::json!({ "input": INPUT_IGGY_DATA, "path": dir })));
         }
     }
     let ctx = Arc::new(Ctx {
@@ -237,6 +253,12 @@ pub fn collect(
     if let Some(r) = &redactor {
         r.redact_report(&mut report, &mut counts);
     }
+    // The server config as found (the file the checks judged), through the same redactor.
+    let server_config: Option<String> =
+        ctx.iggy.config_text.as_deref().map(|text| match &redactor {
+            Some(r) => r.redact_into(text, &mut counts).into_owned(),
+            None => text.to_owned(),
+        });
 
     // The data bundle goes to a temporary file beside the archive, then into it, stored.
     let mut bundle_info: Option<IggyBundle> = None;
@@ -276,6 +298,10 @@ pub fn collect(
     let mut w = ArchiveWriter::create(&path).map_err(Error::from)?;
     w.add_bytes(archive::REPORT_ENTRY, html.as_bytes(), true)
         .map_err(Error::from)?;
+    if let Some(text) = &server_config {
+        w.add_bytes(SERVER_CONFIG_ENTRY, text.as_bytes(), true)
+            .map_err(Error::from)?;
+    }
     if let Some(tmp) = &bundle_file {
         let mut f =
             std::fs::File::open(tmp.path()).map_err(|e| Error::io_at(e, "open", tmp.path()))?;

@@ -285,3 +285,201 @@ fn no_certificate_is_skipped_with_a_reason() {
     assert_eq!(o.status, Status::Skipped);
     assert!(o.summary.contains("--cert"));
 }
+
+/// The clock as the kernel keeps it. Where systemd runs, `timedatectl` reads the same
+/// adjtimex flags and must agree; where it does not (timedatectl cannot answer there, which
+/// is no reason to skip), the check must still have measured rather than skipped.
+#[test]
+fn clock_sync_matches_timedatectl_or_is_measured_without_systemd() {
+    let o = run_check("time.sync", &ctx_with(Vec::new()));
+    assert_ne!(o.status, Status::Skipped, "{}", o.summary);
+    assert!(fact(&o, "max_error_us").is_some(), "{:?}", o.facts);
+    if !Path::new("/run/systemd/system").is_dir() {
+        eprintln!("not compared: no systemd here, timedatectl has nothing to ask");
+        assert!(!o.summary.contains("timedatectl"), "{}", o.summary);
+        return;
+    }
+    let Some(out) = tool("timedatectl", &["show", "-p", "NTPSynchronized", "--value"]) else {
+        return;
+    };
+    let expected = out.trim() == "yes";
+    assert_eq!(
+        fact(&o, "synchronised"),
+        Some(expected.to_string().as_str())
+    );
+}
+
+/// `hostname -I` lists this host's addresses (no loopback, no IPv6 link-local): the routable
+/// ones the host name check saw are the same, and a name that `getent` resolves only to
+/// loopback warns when there are any.
+#[test]
+fn host_name_check_matches_hostname_and_getent() {
+    let Some(all) = tool("hostname", &["-I"]) else {
+        return;
+    };
+    let Some(name) = tool("hostname", &[]) else {
+        return;
+    };
+    let o = run_check("network.hostname", &ctx_with(Vec::new()));
+    let expected: BTreeSet<String> = all
+        .split_whitespace()
+        .filter(|a| !a.starts_with("169.254."))
+        .map(str::to_owned)
+        .collect();
+    let got: BTreeSet<String> = fact(&o, "routable_local_addresses")
+        .unwrap_or("")
+        .split(", ")
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(got, expected, "{}", o.summary);
+    let Some(resolved) = tool("getent", &["ahosts", name.trim()]) else {
+        return;
+    };
+    let loopback_only = resolved
+        .lines()
+        .filter_map(|l| l.split_whitespace().next())
+        .all(|a| {
+            a.parse::<std::net::IpAddr>()
+                .is_ok_and(|ip| ip.is_loopback())
+        });
+    if loopback_only && !expected.is_empty() {
+        assert_eq!(o.status, Status::Warn, "{}", o.summary);
+    } else {
+        assert_eq!(o.status, Status::Pass, "{}", o.summary);
+    }
+}
+
+#[test]
+fn free_space_percentage_matches_dfs_use_percent() {
+    let Some(out) = tool("df", &["--output=pcent", "/"]) else {
+        return;
+    };
+    let expected: u64 = out
+        .lines()
+        .nth(1)
+        .and_then(|l| l.trim().trim_end_matches('%').parse().ok())
+        .unwrap();
+    let o = run_check("storage.data_free_space", &ctx_with(Vec::new()));
+    let got: u64 = fact(&o, "df_use_percent").unwrap().parse().unwrap();
+    // The disk is live (other builds write to it): one point of drift is allowed.
+    assert!(
+        got.abs_diff(expected) <= 1,
+        "df {expected}%, collector {got}%"
+    );
+}
+
+#[test]
+fn discard_matches_findmnt() {
+    let Some(out) = tool("findmnt", &["-n", "-o", "FSTYPE,OPTIONS", "--target", "/"]) else {
+        return;
+    };
+    let mut it = out.split_whitespace();
+    let (fstype, options) = (it.next().unwrap_or(""), it.next().unwrap_or(""));
+    let o = run_check("storage.data_filesystem", &ctx_with(Vec::new()));
+    if fstype != "ext4" {
+        assert!(fact(&o, "discard").is_none(), "{:?}", o.facts);
+        return;
+    }
+    let discard = options.split(',').any(|x| x == "discard");
+    assert_eq!(fact(&o, "discard"), Some(discard.to_string().as_str()));
+    assert_eq!(
+        o.summary.contains("online `discard`"),
+        discard,
+        "{}",
+        o.summary
+    );
+}
+
+#[test]
+fn block_queue_matches_lsblk() {
+    let o = run_check("storage.block_device", &ctx_with(Vec::new()));
+    let Some(disk) = fact(&o, "disk") else {
+        eprintln!("not compared: / is not on a block device: {}", o.summary);
+        return;
+    };
+    let dev = format!("/dev/{disk}");
+    let Some(out) = tool("lsblk", &["-dn", "-o", "ROTA,SCHED,RA,RQ-SIZE", &dev]) else {
+        return;
+    };
+    let f: Vec<&str> = out.split_whitespace().collect();
+    assert_eq!(f.len(), 4, "{out}");
+    assert_eq!(fact(&o, "rotational"), Some(f[0]));
+    assert_eq!(fact(&o, "scheduler"), Some(f[1]));
+    assert_eq!(fact(&o, "read_ahead_kb"), Some(f[2]));
+    assert_eq!(fact(&o, "nr_requests"), Some(f[3]));
+}
+
+#[test]
+fn tcp_buffers_match_sysctl() {
+    let o = run_check("network.tcp_buffers", &ctx_with(Vec::new()));
+    for name in ["net.ipv4.tcp_rmem", "net.ipv4.tcp_wmem"] {
+        let Some(out) = tool("sysctl", &["-n", name]) else {
+            return;
+        };
+        let key = name.rsplit('.').next().unwrap();
+        assert_eq!(fact(&o, key), Some(out.trim_end_matches('\n')), "{name}");
+    }
+}
+
+#[test]
+fn listen_drops_match_nstat() {
+    let names = [
+        "TcpExtListenOverflows",
+        "TcpExtListenDrops",
+        "TcpExtTCPReqQFullDrop",
+    ];
+    let mut args = vec!["-asz"];
+    args.extend(names);
+    let Some(out) = tool("nstat", &args) else {
+        return;
+    };
+    let o = run_check("network.listen_drops", &ctx_with(Vec::new()));
+    let mut cmp = Comparisons::new();
+    for line in out.lines().filter(|l| !l.starts_with('#')) {
+        let f: Vec<&str> = line.split_whitespace().collect();
+        let (Some(name), Some(value)) = (f.first(), f.get(1)) else {
+            continue;
+        };
+        let key = name.trim_start_matches("TcpExt");
+        // Counters only grow: the check ran after nstat, so it may be ahead, never behind.
+        let got: u64 = fact(&o, key).unwrap().parse().unwrap();
+        let expected: u64 = value.parse().unwrap();
+        cmp.eq(&got.min(expected), &expected, key);
+    }
+    cmp.require_at_least(3);
+}
+
+#[test]
+fn interface_mtus_match_ip_link() {
+    let Some(out) = tool("ip", &["-o", "link"]) else {
+        return;
+    };
+    let o = run_check("network.interfaces", &ctx_with(Vec::new()));
+    let mut cmp = Comparisons::new();
+    for line in out.lines() {
+        // `2: eth0: <...> mtu 1400 qdisc ...`; a VLAN shows as `eth0.10@eth0`.
+        let f: Vec<&str> = line.split_whitespace().collect();
+        let name = f[1].trim_end_matches(':').split('@').next().unwrap();
+        let Some(i) = f.iter().position(|x| *x == "mtu") else {
+            continue;
+        };
+        let Some(described) = fact(&o, name) else {
+            continue;
+        };
+        let got = described.split(',').next().unwrap();
+        cmp.eq(got, format!("mtu {}", f[i + 1]).as_str(), name);
+    }
+    cmp.require_at_least(1);
+}
+
+#[test]
+fn system_open_file_limits_match_sysctl() {
+    let o = run_check("iggy.open_files", &ctx_with(Vec::new()));
+    for name in ["fs.nr_open", "fs.file-max"] {
+        let Some(out) = tool("sysctl", &["-n", name]) else {
+            return;
+        };
+        assert_eq!(fact(&o, name), Some(out.trim()), "{name}: {}", o.summary);
+    }
+}

@@ -167,7 +167,89 @@ fn process_limits(ctx: &Ctx) -> Result<(&IggyProcess, String, String), Outcome> 
     Ok((p, limits_path, limits))
 }
 
+/// Whether systemd is the init system here, and if not, what is (`sd_booted(3)`'s test:
+/// `/run/systemd/system` exists).
+pub fn systemd_state() -> Result<(), String> {
+    if std::path::Path::new("/run/systemd/system").is_dir() {
+        return Ok(());
+    }
+    let init = sys::read_trim("/proc/1/comm").unwrap_or_else(|| "unknown".to_owned());
+    Err(format!("no systemd on this host (PID 1 is {init})"))
+}
+
+/// `fs.file-nr`: allocated handles, unused (always 0 since 2.6), maximum.
+pub fn parse_file_nr(v: &str) -> Option<(u64, u64)> {
+    let mut it = v.split_whitespace();
+    let allocated = it.next()?.parse().ok()?;
+    let _unused = it.next()?;
+    Some((allocated, it.next()?.parse().ok()?))
+}
+
+/// Open files system-wide, when no Iggy process is there to measure: handles in use against
+/// `fs.file-max`, the per-process ceiling `fs.nr_open`, and the default limits new
+/// processes get (systemd's `DefaultLimitNOFILE`, or the collector's own as inherited).
+fn system_open_files() -> Outcome {
+    let Some((allocated, max)) = sys::sysctl("fs.file-nr").and_then(|v| parse_file_nr(&v)) else {
+        return Outcome::skipped("no iggy-server process found, and fs.file-nr is not readable");
+    };
+    let nr_open = sys::sysctl_u64("fs.nr_open");
+    let (status, rule) = rules::system_open_files(allocated, max, nr_open);
+    let own = sys::read("/proc/self/limits")
+        .ok()
+        .and_then(|l| parse_limit(&l, "Max open files"));
+    let own_text = match own {
+        Some(Some(n)) => n.to_string(),
+        Some(None) => "unlimited".to_owned(),
+        None => "unknown".to_owned(),
+    };
+    let defaults = match systemd_state() {
+        Ok(()) => match sys::run(
+            "systemctl",
+            &["show", "-p", "DefaultLimitNOFILESoft,DefaultLimitNOFILE"],
+            sys::CMD_TIMEOUT,
+        ) {
+            CmdOutput::Ok(out) => out.split_whitespace().collect::<Vec<_>>().join(", "),
+            _ => "systemd runs, but its default limits could not be read".to_owned(),
+        },
+        Err(no) => format!("{no}: services get the limits of whatever starts them"),
+    };
+    let mut o = Outcome::new(
+        status,
+        format!(
+            "no iggy-server process: {allocated} file handles open system-wide of {max} \
+             (fs.file-max); per-process ceiling fs.nr_open {}",
+            nr_open.map_or("unknown".to_owned(), |n| n.to_string())
+        ),
+    )
+    .fact("file_handles_allocated", allocated)
+    .fact("fs.file-max", max)
+    .fact(
+        "fs.nr_open",
+        nr_open.map_or("unknown".to_owned(), |n| n.to_string()),
+    )
+    .fact("collector_soft_limit", own_text)
+    .fact("default_limits", defaults)
+    .fact("rule", rule)
+    .fact(
+        "source",
+        "/proc/sys/fs/file-nr, /proc/sys/fs/nr_open, /proc/self/limits",
+    );
+    if status != Status::Pass {
+        o = o.remediation(format!(
+            "Raise the system-wide ceilings so the server's `LimitNOFILE=1048576` can apply: \
+             `sysctl -w fs.nr_open=1048576 fs.file-max=2097152`, persisted with `echo \
+             'fs.nr_open = 1048576' > {}` and `echo 'fs.file-max = 2097152' > {}`.",
+            super::kernel::sysctl_conf("fs.nr_open"),
+            super::kernel::sysctl_conf("fs.file-max")
+        ));
+    }
+    o
+}
+
 fn open_files(ctx: &Ctx) -> Outcome {
+    if cfg!(target_os = "linux") && ctx.iggy.process.is_none() {
+        return system_open_files();
+    }
     let (p, limits_path, limits) = match process_limits(ctx) {
         Ok(v) => v,
         Err(o) => return o,
@@ -335,9 +417,14 @@ fn systemd_unit(ctx: &Ctx) -> Outcome {
     let mut args: Vec<&str> = vec!["show"];
     args.extend(units.iter().map(String::as_str));
     args.extend(["-p", props]);
+    if let Err(no) = systemd_state() {
+        return Outcome::skipped(format!("{no}: no systemd unit to look at"));
+    }
     let out = match sys::run("systemctl", &args, sys::CMD_TIMEOUT) {
         CmdOutput::Ok(out) => out,
-        CmdOutput::Missing => return Outcome::skipped("systemctl is not installed"),
+        CmdOutput::Missing => {
+            return Outcome::skipped("systemd runs but systemctl is not installed")
+        }
         CmdOutput::TimedOut => return Outcome::skipped("systemctl timed out"),
         CmdOutput::Failed { stderr, .. } => {
             return Outcome::skipped(format!("systemctl failed: {}", stderr.trim()))
@@ -505,8 +592,44 @@ mod tests {
         };
         assert_eq!(process(&ctx).status, Status::Info);
         if cfg!(target_os = "linux") {
-            assert_eq!(open_files(&ctx).status, Status::Skipped);
+            // Without a server, open files are measured system-wide rather than skipped.
+            let o = open_files(&ctx);
+            assert_ne!(o.status, Status::Skipped, "{}", o.summary);
+            assert!(
+                o.facts.iter().any(|f| f.key == "fs.nr_open"),
+                "{:?}",
+                o.facts
+            );
             assert_eq!(memlock(&ctx).status, Status::Skipped);
+        }
+    }
+
+    #[test]
+    fn file_nr_is_parsed() {
+        assert_eq!(
+            parse_file_nr("1877\t0\t9223372036854775807"),
+            Some((1877, 9_223_372_036_854_775_807))
+        );
+        assert_eq!(parse_file_nr("x"), None);
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn without_systemd_the_unit_check_says_so_plainly() {
+        let ctx = Ctx {
+            iggy: crate::iggy::IggyTarget::default(),
+            extra_certs: Vec::new(),
+            started: std::time::Instant::now(),
+            host_name: "h".into(),
+        };
+        if systemd_state().is_err() {
+            let o = systemd_unit(&ctx);
+            assert_eq!(o.status, Status::Skipped);
+            assert!(
+                o.summary.starts_with("no systemd on this host (PID 1 is "),
+                "{}",
+                o.summary
+            );
         }
     }
 

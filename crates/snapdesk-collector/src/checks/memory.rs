@@ -226,7 +226,7 @@ pub fn parse_cpu_max(text: &str) -> Option<Option<f64>> {
     Some(Some(q / period))
 }
 
-fn cg_join(root: &str, path: &str) -> PathBuf {
+pub(crate) fn cg_join(root: &str, path: &str) -> PathBuf {
     Path::new(root).join(path.trim_start_matches('/'))
 }
 

@@ -13,13 +13,18 @@ use snapdesk_report::{Evidence, Fact, Status};
 
 use crate::iggy::IggyTarget;
 
+pub mod block;
 pub mod certs;
+pub mod clock;
 pub mod cpu;
 pub mod iggy_config;
 pub mod iggy_process;
+pub mod io_uring;
 pub mod kernel;
 pub mod logs;
 pub mod memory;
+pub mod memory_use;
+pub mod net_host;
 pub mod network;
 pub mod os;
 pub mod rules;
@@ -129,10 +134,14 @@ pub fn all() -> Vec<CheckDef> {
     v.extend(os::checks());
     v.extend(cpu::checks());
     v.extend(memory::checks());
+    v.extend(memory_use::checks());
     v.extend(kernel::checks());
+    v.extend(io_uring::checks());
     v.extend(iggy_process::checks());
     v.extend(storage::checks());
+    v.extend(block::checks());
     v.extend(network::checks());
+    v.extend(net_host::checks());
     v.extend(certs::checks());
     v.extend(iggy_config::checks());
     v.extend(logs::checks());

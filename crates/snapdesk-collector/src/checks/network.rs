@@ -281,26 +281,54 @@ fn hostname(ctx: &Ctx) -> Outcome {
         return Outcome::fail("the host name is empty");
     }
     match resolve(&host, Duration::from_secs(5)) {
-        Ok(addrs) if !addrs.is_empty() => {
-            let list: Vec<String> = addrs.iter().map(|a| a.to_string()).collect();
-            let only_loopback = addrs.iter().all(|a| a.is_loopback());
-            let summary = if only_loopback {
-                format!("{host} resolves to {} (loopback only)", list.join(", "))
-            } else {
-                format!("{host} resolves to {}", list.join(", "))
-            };
-            Outcome::pass(summary)
-                .fact("host_name", host)
-                .fact("addresses", list.join(", "))
-        }
-        Ok(_) => Outcome::fail(format!("{host} resolves to no address")).fact("host_name", host),
+        Ok(addrs) => hostname_outcome(&host, &addrs, &super::net_host::local_addresses()),
         Err(e) => Outcome::fail(format!("{host} does not resolve: {e}"))
             .fact("host_name", host)
+            .fact("rule", rules::HOSTNAME_RULE)
             .remediation(
                 "Add the host name to /etc/hosts or DNS: clients and cluster peers that are \
                  given this name cannot connect otherwise.",
             ),
     }
+}
+
+/// The host name check from what it resolved to and the interfaces' own addresses.
+pub fn hostname_outcome(host: &str, addrs: &[IpAddr], local: &[IpAddr]) -> Outcome {
+    let (status, rule) = rules::hostname_resolution(addrs, local);
+    let list: Vec<String> = addrs.iter().map(|a| a.to_string()).collect();
+    let routable: Vec<String> = local
+        .iter()
+        .filter(|a| rules::is_routable(a))
+        .map(|a| a.to_string())
+        .collect();
+    let mut o = match status {
+        Status::Fail => Outcome::fail(format!("{host} resolves to no address")).remediation(
+            "Add the host name to /etc/hosts or DNS: clients and cluster peers that are \
+             given this name cannot connect otherwise.",
+        ),
+        Status::Warn => Outcome::warn(format!(
+            "{host} resolves only to loopback ({}) while this host has {}",
+            list.join(", "),
+            routable.join(", ")
+        ))
+        .remediation(format!(
+            "Peers and clients given the name {host} would connect to themselves: map it to \
+             the address they should use (for example `{} {host}` in /etc/hosts, instead of \
+             127.0.x.1) or publish it in DNS.",
+            routable.first().map(String::as_str).unwrap_or("ADDRESS")
+        )),
+        _ => Outcome::pass(format!("{host} resolves to {}", list.join(", "))),
+    };
+    o = o
+        .fact("host_name", host)
+        .fact("addresses", list.join(", "))
+        .fact("routable_local_addresses", routable.join(", "))
+        .fact("rule", rule)
+        .fact(
+            "source",
+            "getaddrinfo, /proc/net/fib_trie, /proc/net/if_inet6",
+        );
+    o
 }
 
 fn localhost(_ctx: &Ctx) -> Outcome {
@@ -504,6 +532,16 @@ fn tcp_retransmits(_ctx: &Ctx) -> Outcome {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_host_name_on_loopback_only_warns_beside_a_routable_interface() {
+        let lo: IpAddr = "127.0.1.1".parse().unwrap();
+        let eth: IpAddr = "192.0.2.2".parse().unwrap();
+        let o = hostname_outcome("vm", &[lo], &["127.0.0.1".parse().unwrap(), eth]);
+        assert_eq!(o.status, Status::Warn, "{}", o.summary);
+        assert!(o.remediation.unwrap().contains("192.0.2.2 vm"));
+        assert_eq!(hostname_outcome("vm", &[eth], &[eth]).status, Status::Pass);
+    }
 
     #[test]
     fn hex_addresses() {

@@ -1,5 +1,5 @@
 //! Operating system and time: distribution, kernel, pending reboot, virtualization, clock
-//! synchronisation, clock source and time zone.
+//! source and time zone (clock synchronisation is measured in `clock`).
 
 use std::path::Path;
 
@@ -38,7 +38,7 @@ pub fn checks() -> Vec<CheckDef> {
             id: "time.sync",
             category: "time",
             title: "Clock synchronised (NTP)",
-            run: time_sync,
+            run: super::clock::time_sync,
         },
         CheckDef {
             id: "time.clocksource",
@@ -287,53 +287,6 @@ pub fn describe_virt(vm: Option<&str>, container: Option<&str>) -> String {
         (None, Some(c)) => format!("container: {c} (no virtual machine detected)"),
         (None, None) => "bare metal (no virtualization detected)".to_owned(),
     }
-}
-
-fn time_sync(_ctx: &Ctx) -> Outcome {
-    if !cfg!(target_os = "linux") {
-        return Outcome::unsupported_os();
-    }
-    let marker = Path::new("/run/systemd/timesync/synchronized");
-    let args = ["show", "-p", "NTPSynchronized", "--value"];
-    let why = match sys::run("timedatectl", &args, sys::CMD_TIMEOUT) {
-        CmdOutput::Ok(out) => {
-            let v = out.trim().to_owned();
-            let src = "timedatectl show -p NTPSynchronized --value";
-            let synced = v == "yes";
-            let o = if synced {
-                Outcome::pass("the clock is synchronised (NTP)")
-            } else {
-                Outcome::warn("the clock is not synchronised").remediation(
-                    "Enable time synchronisation (`timedatectl set-ntp true`, or chrony) so \
-                     message timestamps and TLS validity checks agree across nodes.",
-                )
-            };
-            return o.fact("ntp_synchronized", v).fact("source", src);
-        }
-        CmdOutput::Missing => "timedatectl is not installed".to_owned(),
-        CmdOutput::TimedOut => "timedatectl timed out".to_owned(),
-        CmdOutput::Failed { stderr, .. } => format!("timedatectl failed: {}", stderr.trim()),
-    };
-    if marker.exists() {
-        return Outcome::pass("the clock is synchronised (systemd-timesyncd)")
-            .fact("source", marker.display());
-    }
-    if let CmdOutput::Ok(out) = sys::run("chronyc", &["-n", "tracking"], sys::CMD_TIMEOUT) {
-        let leap = out
-            .lines()
-            .find(|l| l.starts_with("Leap status"))
-            .unwrap_or("")
-            .to_owned();
-        let o = if leap.contains("Normal") {
-            Outcome::pass("the clock is synchronised (chrony)")
-        } else {
-            Outcome::warn("chrony reports the clock is not synchronised")
-        };
-        return o
-            .fact("source", "chronyc -n tracking")
-            .evidence("chronyc -n tracking", out);
-    }
-    Outcome::skipped(why)
 }
 
 fn clocksource(_ctx: &Ctx) -> Outcome {

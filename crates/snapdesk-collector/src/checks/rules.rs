@@ -5,6 +5,9 @@
 
 use snapdesk_report::Status;
 
+mod host;
+pub use host::*;
+
 /// A status and the human-readable rule that produced it.
 pub type Judgement = (Status, &'static str);
 

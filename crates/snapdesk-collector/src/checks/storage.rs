@@ -95,6 +95,9 @@ fn data_dir(ctx: &Ctx) -> Outcome {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct FsStats {
     pub total_bytes: u64,
+    /// Free bytes, the root-reserved blocks included (`f_bfree`).
+    pub free_bytes: u64,
+    /// Free bytes an unprivileged user may use (`f_bavail`).
     pub avail_bytes: u64,
     pub files: u64,
     pub files_free: u64,
@@ -106,12 +109,18 @@ impl FsStats {
         self.avail_bytes / 1024
     }
 
-    /// Space available to unprivileged users, in percent of the filesystem size.
-    pub fn free_percent(&self) -> f64 {
-        if self.total_bytes == 0 {
-            return 100.0;
+    /// The space on `df`'s base (used / (used + avail): reserved blocks count as neither).
+    pub fn df(&self) -> rules::DfSpace {
+        rules::DfSpace {
+            size: self.total_bytes,
+            free: self.free_bytes,
+            avail: self.avail_bytes,
         }
-        100.0 * self.avail_bytes as f64 / self.total_bytes as f64
+    }
+
+    /// Free space in percent, on `df`'s base: `100 - Use%` before rounding.
+    pub fn free_percent(&self) -> f64 {
+        self.df().free_percent()
     }
 }
 
@@ -127,6 +136,7 @@ pub fn fs_stats(path: &Path) -> Result<FsStats, String> {
             };
             Ok(FsStats {
                 total_bytes: s.f_blocks.saturating_mul(unit),
+                free_bytes: s.f_bfree.saturating_mul(unit),
                 avail_bytes: s.f_bavail.saturating_mul(unit),
                 files: s.f_files,
                 files_free: s.f_favail,
@@ -153,28 +163,53 @@ fn data_free_space(ctx: &Ctx) -> Outcome {
         Ok(s) => s,
         Err(e) => return Outcome::error(e),
     };
-    let pct = st.free_percent();
+    let df = st.df();
+    let pct = df.free_percent();
     let (status, rule) = rules::disk_free_percent(pct);
-    let summary = format!(
-        "{} free of {} ({pct:.1}%) on {}{note}",
+    let mut summary = format!(
+        "{} free of {} ({pct:.1}% free, df Use% {}%) on {}{note}",
         human_bytes(st.avail_bytes),
         human_bytes(st.total_bytes),
+        df.df_use_percent(),
         dir.display()
     );
+    if df.large_reserve() {
+        summary.push_str(&format!(
+            "; {} more ({:.0}% of the size) is reserved for root",
+            human_bytes(df.reserved()),
+            100.0 * df.reserved() as f64 / st.total_bytes.max(1) as f64
+        ));
+    }
     let mut o = Outcome::new(status, summary)
         .fact("path", dir.display())
         .fact("total", human_bytes(st.total_bytes))
         .fact("available", human_bytes(st.avail_bytes))
         .fact("available_kib", st.avail_kib())
+        .fact("used_kib", df.used() / 1024)
+        .fact("reserved_kib", df.reserved() / 1024)
         .fact("total_kib", st.total_bytes / 1024)
         .fact("free_percent", format!("{pct:.1}"))
+        .fact("df_use_percent", df.df_use_percent())
         .fact("rule", rule)
-        .fact("source", "statvfs");
+        .fact(
+            "source",
+            "statvfs (percentages on df's base: used / (used + available))",
+        );
+    let mut fixes: Vec<&str> = Vec::new();
     if status != Status::Pass {
-        o = o.remediation(
+        fixes.push(
             "Free space or grow the filesystem; check Iggy's retention (message expiry, max \
              topic size) and the segment cleaner. A full disk stops the server from appending.",
         );
+    }
+    if df.large_reserve() {
+        fixes.push(
+            "The root-reserved blocks are large and Iggy (not running as root) cannot use \
+             them: on ext4 a data-only filesystem can lower them with `tune2fs -m 1 DEVICE`.",
+        );
+    }
+    if !fixes.is_empty() {
+        o = o.remediation(fixes.join(" "));
     }
     o
 }
@@ -222,6 +257,8 @@ fn data_inodes(ctx: &Ctx) -> Outcome {
 /// One line of `/proc/self/mountinfo`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Mount {
+    /// The device's `major:minor`.
+    pub dev: String,
     pub mount_point: String,
     pub fstype: String,
     pub source: String,
@@ -262,6 +299,7 @@ pub fn parse_mountinfo_line(line: &str) -> Option<Mount> {
         return None;
     }
     Some(Mount {
+        dev: l[2].to_owned(),
         mount_point: unescape_mount(l[4]),
         mount_options: l[5].to_owned(),
         fstype: r[0].to_owned(),
@@ -289,18 +327,64 @@ pub fn mount_for<'a>(mounts: &'a [Mount], path: &Path) -> Option<&'a Mount> {
     best
 }
 
+/// The directory the storage checks look at (resolved), the note for the summary, and the
+/// mount that holds it.
+pub fn data_mount(ctx: &Ctx) -> Result<(PathBuf, String, Mount), Outcome> {
+    let (dir, note) = target(ctx);
+    let real = std::fs::canonicalize(&dir).unwrap_or_else(|_| dir.clone());
+    let Ok(text) = sys::read("/proc/self/mountinfo") else {
+        return Err(Outcome::skipped("cannot read /proc/self/mountinfo"));
+    };
+    let mounts: Vec<Mount> = text.lines().filter_map(parse_mountinfo_line).collect();
+    match mount_for(&mounts, &real) {
+        Some(m) => Ok((real, note, m.clone())),
+        None => Err(Outcome::error(format!(
+            "no mount found for {}",
+            real.display()
+        ))),
+    }
+}
+
+/// The kernel's name of a block device (`vda`, `sda1`, `dm-0`) from its `major:minor`.
+pub fn block_name(dev: &str) -> Option<String> {
+    let link = std::fs::read_link(format!("/sys/dev/block/{dev}")).ok()?;
+    Some(link.file_name()?.to_string_lossy().into_owned())
+}
+
+/// Whether an ext4 filesystem has a journal: `journal_task` in sysfs says `<none>` without
+/// one (Linux 5.x+); else `/proc/fs/ext4/<dev>/options` lists a `data=` mode only with one.
+pub fn ext4_journal(journal_task: Option<&str>, proc_options: Option<&str>) -> Option<bool> {
+    if let Some(t) = journal_task {
+        return Some(t.trim() != "<none>");
+    }
+    proc_options.map(|o| o.split_whitespace().any(|l| l.starts_with("data=")))
+}
+
+/// Whether mount options (`a,b,c`) turn on online discard.
+pub fn has_discard(options: &str) -> bool {
+    options.split(',').any(|o| o == "discard")
+}
+
+fn ext4_state(m: &Mount) -> rules::Ext4State {
+    let name = block_name(&m.dev);
+    let journal = name.as_deref().and_then(|n| {
+        let task = sys::read_trim(format!("/sys/fs/ext4/{n}/journal_task"));
+        let opts = sys::read(format!("/proc/fs/ext4/{n}/options")).ok();
+        ext4_journal(task.as_deref(), opts.as_deref())
+    });
+    rules::Ext4State {
+        journal,
+        discard: has_discard(&format!("{},{}", m.mount_options, m.super_options)),
+    }
+}
+
 fn data_filesystem(ctx: &Ctx) -> Outcome {
     if !cfg!(target_os = "linux") {
         return Outcome::unsupported_os();
     }
-    let (dir, note) = target(ctx);
-    let real = std::fs::canonicalize(&dir).unwrap_or_else(|_| dir.clone());
-    let Ok(text) = sys::read("/proc/self/mountinfo") else {
-        return Outcome::skipped("cannot read /proc/self/mountinfo");
-    };
-    let mounts: Vec<Mount> = text.lines().filter_map(parse_mountinfo_line).collect();
-    let Some(m) = mount_for(&mounts, &real) else {
-        return Outcome::error(format!("no mount found for {}", real.display()));
+    let (real, note, m) = match data_mount(ctx) {
+        Ok(v) => v,
+        Err(o) => return o,
     };
     let options = format!("{},{}", m.mount_options, m.super_options);
     let noatime = options.split(',').any(|o| o == "noatime");
@@ -310,7 +394,7 @@ fn data_filesystem(ctx: &Ctx) -> Outcome {
         m.mount_point,
         m.fstype
     );
-    let o = match m.fstype.as_str() {
+    let mut o = match m.fstype.as_str() {
         "tmpfs" | "ramfs" => Outcome::warn(format!("{base}: data lost on reboot")).remediation(
             "Put the Iggy data directory on a persistent disk filesystem (ext4 or xfs).",
         ),
@@ -323,6 +407,41 @@ fn data_filesystem(ctx: &Ctx) -> Outcome {
         ),
         _ => Outcome::pass(base),
     };
+    if m.fstype == "ext4" {
+        let state = ext4_state(&m);
+        let mut fixes: Vec<String> = o.remediation.take().into_iter().collect();
+        for (st, remark) in rules::ext4_remarks(&state) {
+            o.status = Outcome::worst(o.status, st);
+            o.summary.push_str(&format!("; {remark}"));
+        }
+        if state.journal == Some(false) {
+            fixes.push(
+                "Give the filesystem a journal (unmounted: `tune2fs -O has_journal DEVICE`) \
+                 or move the data to a journaled filesystem."
+                    .to_owned(),
+            );
+        }
+        if state.discard {
+            fixes.push(
+                "Drop the `discard` mount option and trim periodically instead \
+                 (`systemctl enable --now fstrim.timer`, or `fstrim` from cron)."
+                    .to_owned(),
+            );
+        }
+        if !fixes.is_empty() {
+            o.remediation = Some(fixes.join(" "));
+        }
+        o = o.fact(
+            "journal",
+            match state.journal {
+                Some(true) => "yes",
+                Some(false) => "no",
+                None => "unknown",
+            },
+        );
+        o = o.fact("discard", state.discard);
+        o = o.fact("rule", rules::EXT4_RULE);
+    }
     o.fact("path", real.display())
         .fact("fstype", &m.fstype)
         .fact("mount_point", &m.mount_point)
@@ -330,7 +449,10 @@ fn data_filesystem(ctx: &Ctx) -> Outcome {
         .fact("mount_options", &m.mount_options)
         .fact("super_options", &m.super_options)
         .fact("noatime", noatime)
-        .fact("source", "/proc/self/mountinfo")
+        .fact(
+            "source",
+            "/proc/self/mountinfo, /sys/fs/ext4/DEV/journal_task, /proc/fs/ext4/DEV/options",
+        )
 }
 
 fn data_writable(ctx: &Ctx) -> Outcome {
@@ -405,6 +527,19 @@ mod tests {
         assert_eq!(m.mount_point, "/var/lib/my data");
         assert_eq!(m.fstype, "xfs");
         assert!(parse_mountinfo_line("garbage").is_none());
+    }
+
+    #[test]
+    fn ext4_journal_and_discard_are_read() {
+        assert_eq!(ext4_journal(Some("<none>"), None), Some(false));
+        assert_eq!(ext4_journal(Some("412"), None), Some(true));
+        let opts = "rw\nbsddf\ndiscard\ndelalloc\ncommit=5\n";
+        assert_eq!(ext4_journal(None, Some(opts)), Some(false));
+        let journaled = "rw\ndelalloc\ndata=ordered\n";
+        assert_eq!(ext4_journal(None, Some(journaled)), Some(true));
+        assert_eq!(ext4_journal(None, None), None);
+        assert!(has_discard("rw,relatime,discard"));
+        assert!(!has_discard("rw,nodiscard"));
     }
 
     #[test]
