@@ -101,6 +101,15 @@ fn submit_open(app: &App, path: &Path) {
     app.click_testid("open-submit").unwrap();
 }
 
+/// Waits until the viewer shows its page.
+fn wait_ready(app: &App) {
+    let viewer = app.by_testid("report-viewer").unwrap();
+    app.wait_for("the report", Duration::from_secs(20), |a| {
+        Ok(a.attribute(&viewer, "data-ready")?.as_deref() == Some("true"))
+    })
+    .unwrap();
+}
+
 /// Waits until the viewer is ready or the open failed; `ready` or the error's code, and
 /// when the summary arrived (the open itself, before WebKit renders the page).
 fn wait_opened(app: &App, stall: &mut Duration) -> anyhow::Result<(String, Option<Instant>)> {
@@ -307,11 +316,7 @@ fn finding_6_the_header_shows_what_snapdesk_established_not_what_the_archive_cla
     let (zip, checks) = hostile::lying_archive(tmp.path()).unwrap();
     let app = App::launch().unwrap();
     submit_open(&app, &zip);
-    let viewer = app.by_testid("report-viewer").unwrap();
-    app.wait_for("the report", Duration::from_secs(20), |a| {
-        Ok(a.attribute(&viewer, "data-ready")?.as_deref() == Some("true"))
-    })
-    .unwrap();
+    wait_ready(&app);
     // Let the report's script post its lie before reading the header.
     let frame = app.by_testid("report-frame").unwrap();
     app.enter_frame(&frame).unwrap();
@@ -417,11 +422,7 @@ fn findings_4_and_5_the_frame_reaches_no_loopback_port_and_no_command() {
     let zip = hostile::escape_attempts(tmp.path(), &[random_port, 80, 443]).unwrap();
     let app = App::launch().unwrap();
     submit_open(&app, &zip);
-    let viewer = app.by_testid("report-viewer").unwrap();
-    app.wait_for("the report", Duration::from_secs(20), |a| {
-        Ok(a.attribute(&viewer, "data-ready")?.as_deref() == Some("true"))
-    })
-    .unwrap();
+    wait_ready(&app);
     let frame = app.by_testid("report-frame").unwrap();
     app.enter_frame(&frame).unwrap();
     // The report says when it has fired every attempt and waited for them to land.
@@ -454,11 +455,7 @@ fn findings_4_and_5_the_frame_reaches_no_loopback_port_and_no_command() {
     // The forged `close_archive` reached no command: the report is still open and loads again.
     app.click_testid("viewer-back").unwrap();
     app.click_testid("library-open").unwrap();
-    let viewer = app.by_testid("report-viewer").unwrap();
-    app.wait_for("the report again", Duration::from_secs(20), |a| {
-        Ok(a.attribute(&viewer, "data-ready")?.as_deref() == Some("true"))
-    })
-    .unwrap();
+    wait_ready(&app);
     let frame = app.by_testid("report-frame").unwrap();
     app.enter_frame(&frame).unwrap();
     let h1 = app
@@ -506,11 +503,7 @@ fn finding_9_webkit_writes_nothing_under_home_outside_the_data_directory() {
         })
         .unwrap();
         submit_open(&app, &zip);
-        let viewer = app.by_testid("report-viewer").unwrap();
-        app.wait_for("the report", Duration::from_secs(20), |a| {
-            Ok(a.attribute(&viewer, "data-ready")?.as_deref() == Some("true"))
-        })
-        .unwrap();
+        wait_ready(&app);
         let data = files_under(app.data_dir());
         assert!(
             data.iter().any(|f| f.starts_with("data/webview/")),

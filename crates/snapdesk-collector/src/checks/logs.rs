@@ -155,10 +155,13 @@ pub fn iggy_log_dir(target: &iggy::IggyTarget) -> Option<PathBuf> {
     })
 }
 
-/// The most recently written log file in a directory (compressed rotations are skipped).
+/// The server's log file in a directory: the most recently written of those named like the
+/// server's own (`iggy-server.log` and its rotations), else the most recently written `.log`
+/// (compressed rotations are skipped). Other logs there (a TLS debug log, a connector's) must
+/// not win by being touched last.
 pub fn newest_log_file(dir: &Path) -> Option<PathBuf> {
     let rd = std::fs::read_dir(dir).ok()?;
-    let mut best: Option<(std::time::SystemTime, PathBuf)> = None;
+    let mut best: Option<((bool, std::time::SystemTime), PathBuf)> = None;
     for e in rd.filter_map(|e| e.ok()) {
         let name = e.file_name().to_string_lossy().into_owned();
         if !name.contains(".log") || name.ends_with(".gz") || name.ends_with(".zst") {
@@ -169,12 +172,13 @@ pub fn newest_log_file(dir: &Path) -> Option<PathBuf> {
             continue;
         }
         let mtime = meta.modified().unwrap_or(std::time::UNIX_EPOCH);
-        let newer = match &best {
+        let rank = (name.starts_with("iggy"), mtime);
+        let better = match &best {
             None => true,
-            Some((t, _)) => mtime > *t,
+            Some((r, _)) => rank > *r,
         };
-        if newer {
-            best = Some((mtime, e.path()));
+        if better {
+            best = Some((rank, e.path()));
         }
     }
     best.map(|(_, p)| p)
@@ -505,6 +509,20 @@ mod tests {
         };
         assert_eq!(iggy_log_dir(&t), Some(logs.clone()));
         assert_eq!(newest_log_file(&logs), Some(logs.join("iggy-server.log")));
+        // Another log written later does not take the server's place (the canary test
+        // failed when its TLS debug log was written a clock tick after the server's).
+        std::fs::write(logs.join("tls-debug.log"), "later\n").unwrap();
+        let later = std::time::SystemTime::now() + std::time::Duration::from_secs(60);
+        std::fs::File::options()
+            .write(true)
+            .open(logs.join("tls-debug.log"))
+            .unwrap()
+            .set_modified(later)
+            .unwrap();
+        assert_eq!(newest_log_file(&logs), Some(logs.join("iggy-server.log")));
+        // Without a log named like the server's, the newest log is the one.
+        std::fs::remove_file(logs.join("iggy-server.log")).unwrap();
+        assert_eq!(newest_log_file(&logs), Some(logs.join("tls-debug.log")));
     }
 
     #[test]
