@@ -104,11 +104,13 @@ impl Library {
                 |r| r.get(0),
             )?;
             if stored as u64 > budget {
+                // Least recently opened first; within one millisecond an entry never opened
+                // counts as older than one opened then (a test evicted the wrong one on a tie).
                 let victims: Vec<(i64, String, i64)> = {
                     let mut st = tx.prepare(
                         "SELECT id, sha256, size FROM entries
                          WHERE evicted_at IS NULL AND pinned = 0
-                         ORDER BY coalesce(last_opened_at, added_at), id",
+                         ORDER BY coalesce(last_opened_at, added_at), last_opened_at IS NOT NULL, id",
                     )?;
                     let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
                     rows.collect::<rusqlite::Result<_>>()?
