@@ -3,6 +3,8 @@
 //! numbers are the fixture's published ground truth; the 0.9 numbers follow from the layout
 //! in Iggy's source (see `seg.rs`): a batch is 256 bytes plus 48 + payload + headers per
 //! message, and every checksum is recomputed, so a misread field cannot pass.
+//!
+//! Test code only: `lib.rs` declares this module under `#[cfg(test)]`.
 
 use std::fs::File;
 use std::io::Write;
