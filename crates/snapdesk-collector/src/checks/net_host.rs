@@ -162,21 +162,9 @@ fn tcp_buffers(_ctx: &Ctx) -> Outcome {
     o
 }
 
-/// The `TcpExt:` counters of `/proc/net/netstat` (a header line and a value line).
+/// The `TcpExt:` counters of `/proc/net/netstat`.
 pub fn parse_netstat_tcpext(text: &str) -> BTreeMap<String, u64> {
-    let lines: Vec<&str> = text.lines().filter(|l| l.starts_with("TcpExt:")).collect();
-    let mut out = BTreeMap::new();
-    if lines.len() < 2 {
-        return out;
-    }
-    let names = lines[0].split_whitespace().skip(1);
-    let values = lines[1].split_whitespace().skip(1);
-    for (k, v) in names.zip(values) {
-        if let Ok(n) = v.parse::<u64>() {
-            out.insert(k.to_owned(), n);
-        }
-    }
-    out
+    super::network::parse_proc_counters(text, "TcpExt:")
 }
 
 fn listen_drops(_ctx: &Ctx) -> Outcome {

@@ -478,9 +478,10 @@ fn time_wait(_ctx: &Ctx) -> Outcome {
     o
 }
 
-/// The `Tcp:` counters of `/proc/net/snmp` (a header line and a value line).
-pub fn parse_snmp_tcp(text: &str) -> BTreeMap<String, i64> {
-    let lines: Vec<&str> = text.lines().filter(|l| l.starts_with("Tcp:")).collect();
+/// The counters of one protocol in `/proc/net/snmp` or `/proc/net/netstat`: the first two
+/// lines that start with `prefix` are a header line and a value line.
+pub fn parse_proc_counters<T: std::str::FromStr>(text: &str, prefix: &str) -> BTreeMap<String, T> {
+    let lines: Vec<&str> = text.lines().filter(|l| l.starts_with(prefix)).collect();
     let mut out = BTreeMap::new();
     if lines.len() < 2 {
         return out;
@@ -488,11 +489,16 @@ pub fn parse_snmp_tcp(text: &str) -> BTreeMap<String, i64> {
     let names = lines[0].split_whitespace().skip(1);
     let values = lines[1].split_whitespace().skip(1);
     for (k, v) in names.zip(values) {
-        if let Ok(n) = v.parse::<i64>() {
+        if let Ok(n) = v.parse::<T>() {
             out.insert(k.to_owned(), n);
         }
     }
     out
+}
+
+/// The `Tcp:` counters of `/proc/net/snmp`.
+pub fn parse_snmp_tcp(text: &str) -> BTreeMap<String, i64> {
+    parse_proc_counters(text, "Tcp:")
 }
 
 fn tcp_retransmits(_ctx: &Ctx) -> Outcome {
