@@ -1,15 +1,33 @@
 //! Tauri commands: one-line adapters over core functions. Errors cross IPC as
 //! `snapdesk_core::Error` (`{code, message, hint, details}`), never as bare strings.
 
+use std::path::PathBuf;
+use std::sync::Arc;
+
 use snapdesk_core::{AppInfo, Error, ErrorCode};
+use snapdesk_ops::desk::{AppEvent, CollectRequest};
+use snapdesk_ops::library::{self, Browse, Diff, EntryDetail, Library, Matrix, Page, Query, Sort};
 use snapdesk_report::view::OpenedReport;
-use tauri::State;
+use tauri::ipc::Channel;
+use tauri::{AppHandle, State};
+use tauri_plugin_dialog::DialogExt;
+use tauri_plugin_opener::OpenerExt;
 
 use crate::viewer::APP_ORIGIN;
-use crate::AppState;
+use crate::{host, AppState};
 
-/// Every command name; `build.rs` generates an `allow-*` permission for each.
-pub const COMMANDS: &[&str] = &["app_info", "open_archive", "cancel_open", "close_archive"];
+include!("command_list.rs");
+
+macro_rules! names {
+    ($($c:ident),*) => { &[$(stringify!($c)),*] };
+}
+
+/// Every command name (from `command_list.rs`); `build.rs` declares the same list.
+pub const COMMANDS: &[&str] = app_commands!(names);
+
+macro_rules! invoke_handler {
+    ($($c:ident),*) => { tauri::generate_handler![$($c),*] };
+}
 
 /// The app's commands, behind a check of who calls. The ACL already limits commands to the
 /// main window at a local origin, but a report page is local too (its scheme is the app's):
@@ -19,12 +37,7 @@ pub const COMMANDS: &[&str] = &["app_info", "open_archive", "cancel_open", "clos
 pub fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + Send + Sync + 'static
 {
     let inner: Box<dyn Fn(tauri::ipc::Invoke<R>) -> bool + Send + Sync> =
-        Box::new(tauri::generate_handler![
-            app_info,
-            open_archive,
-            cancel_open,
-            close_archive
-        ]);
+        Box::new(app_commands!(invoke_handler));
     move |invoke: tauri::ipc::Invoke<R>| {
         if !from_the_app(&invoke) {
             tracing::warn!(
@@ -58,12 +71,32 @@ fn from_the_app<R: tauri::Runtime>(invoke: &tauri::ipc::Invoke<R>) -> bool {
     page_ok && origin_ok
 }
 
+/// Runs blocking work off the main thread.
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, Error> + Send + 'static,
+) -> Result<T, Error> {
+    tauri::async_runtime::spawn_blocking(f)
+        .await
+        .map_err(|e| Error::internal(format!("a background job failed: {e}")))?
+}
+
+fn lib(state: &AppState) -> Result<Arc<Library>, Error> {
+    state.library.clone()
+}
+
 #[tauri::command]
 pub fn app_info(state: State<'_, AppState>) -> Result<AppInfo, Error> {
     Ok(AppInfo::new(state.paths.clone(), state.home_overridden))
 }
 
-/// Opens a snapshot ZIP from disk for the sandboxed viewer; returns its summary and URL.
+/// The UI's event channel: files to open, library changes, links a report asked for.
+#[tauri::command]
+pub fn subscribe(state: State<'_, AppState>, on_event: Channel<AppEvent>) -> Result<(), Error> {
+    state.hub.subscribe(on_event);
+    Ok(())
+}
+
+/// Opens a snapshot ZIP from disk: imported into the library, then shown from there.
 /// `request` names the open so that `cancel_open` can stop it.
 #[tauri::command]
 pub async fn open_archive(
@@ -71,10 +104,14 @@ pub async fn open_archive(
     path: String,
     request: Option<String>,
 ) -> Result<OpenedReport, Error> {
-    let viewer = state.viewer.clone();
-    tauri::async_runtime::spawn_blocking(move || viewer.open(path.into(), request))
-        .await
-        .map_err(|e| Error::internal(format!("opening the archive failed: {e}")))?
+    let (viewer, lib) = (state.viewer.clone(), lib(&state)?);
+    blocking(move || {
+        let cancel = viewer.begin(request.as_deref())?;
+        let r = host::open_file(&viewer, &lib, &PathBuf::from(path), &cancel);
+        viewer.end(request.as_deref());
+        r
+    })
+    .await
 }
 
 /// Stops an open in progress.
@@ -83,10 +120,228 @@ pub fn cancel_open(state: State<'_, AppState>, request: String) -> Result<(), Er
     state.viewer.cancel_open(&request)
 }
 
+/// Stops a job in progress (an open or a collection).
+#[tauri::command]
+pub fn cancel_job(state: State<'_, AppState>, job: String) -> Result<(), Error> {
+    state.viewer.cancel_open(&job)
+}
+
 /// Forgets an opened archive (its frame can no longer load it).
 #[tauri::command]
 pub fn close_archive(state: State<'_, AppState>, token: String) -> Result<(), Error> {
     state.viewer.close(&token)
+}
+
+/// The system's file dialog for snapshot ZIPs (several at once); empty when dismissed.
+#[tauri::command]
+pub async fn pick_archives<R: tauri::Runtime>(app: AppHandle<R>) -> Result<Vec<String>, Error> {
+    blocking(move || {
+        let picked = app
+            .dialog()
+            .file()
+            .set_title("Open snapshot ZIPs")
+            .add_filter("Snapshot ZIP", &["zip"])
+            .blocking_pick_files()
+            .unwrap_or_default();
+        Ok(picked
+            .into_iter()
+            .filter_map(|p| p.into_path().ok())
+            .map(|p| p.display().to_string())
+            .collect())
+    })
+    .await
+}
+
+/// The system's dialog for one file (`kind` "file") or directory ("dir"); null when dismissed.
+#[tauri::command]
+pub async fn pick_path<R: tauri::Runtime>(
+    app: AppHandle<R>,
+    kind: String,
+    title: String,
+) -> Result<Option<String>, Error> {
+    blocking(move || {
+        let dialog = app.dialog().file().set_title(title);
+        let picked = match kind.as_str() {
+            "dir" => dialog.blocking_pick_folder(),
+            "file" => dialog.blocking_pick_file(),
+            other => {
+                return Err(Error::new(
+                    ErrorCode::InvalidInput,
+                    format!("{other:?} is not a kind of path: use file or dir"),
+                ))
+            }
+        };
+        Ok(picked
+            .and_then(|p| p.into_path().ok())
+            .map(|p| p.display().to_string()))
+    })
+    .await
+}
+
+/// One sorted page of the library for a query, with the count and totals of the whole match.
+#[tauri::command]
+pub async fn library_browse(
+    state: State<'_, AppState>,
+    query: String,
+    sort: Sort,
+    offset: u32,
+    limit: u32,
+) -> Result<Browse, Error> {
+    let lib = lib(&state)?;
+    blocking(move || {
+        let q = Query::parse(&query)?;
+        Ok(lib.browse(
+            &q,
+            sort,
+            Page {
+                offset,
+                limit: limit.min(1000),
+            },
+        )?)
+    })
+    .await
+}
+
+/// Shows a library entry in the viewer.
+#[tauri::command]
+pub async fn library_open(
+    state: State<'_, AppState>,
+    id: String,
+    request: Option<String>,
+) -> Result<OpenedReport, Error> {
+    let (viewer, lib) = (state.viewer.clone(), lib(&state)?);
+    blocking(move || {
+        let cancel = viewer.begin(request.as_deref())?;
+        let r = host::show_entry(&viewer, &lib, &id, &cancel);
+        viewer.end(request.as_deref());
+        r
+    })
+    .await
+}
+
+#[tauri::command]
+pub async fn library_show(state: State<'_, AppState>, id: String) -> Result<EntryDetail, Error> {
+    let lib = lib(&state)?;
+    blocking(move || Ok(lib.show(library::parse_id(&id)?)?)).await
+}
+
+#[tauri::command]
+pub async fn library_pin(
+    state: State<'_, AppState>,
+    id: String,
+    pinned: bool,
+) -> Result<(), Error> {
+    let lib = lib(&state)?;
+    blocking(move || Ok(lib.set_pinned(library::parse_id(&id)?, pinned)?)).await
+}
+
+#[tauri::command]
+pub async fn library_note(
+    state: State<'_, AppState>,
+    id: String,
+    note: String,
+) -> Result<(), Error> {
+    let lib = lib(&state)?;
+    blocking(move || Ok(lib.set_note(library::parse_id(&id)?, &note)?)).await
+}
+
+/// Adds and removes tags; resolves with the entry's tags after.
+#[tauri::command]
+pub async fn library_tag(
+    state: State<'_, AppState>,
+    id: String,
+    add: Vec<String>,
+    remove: Vec<String>,
+) -> Result<Vec<String>, Error> {
+    let lib = lib(&state)?;
+    blocking(move || Ok(lib.tag(library::parse_id(&id)?, &add, &remove)?)).await
+}
+
+#[tauri::command]
+pub async fn library_remove(state: State<'_, AppState>, id: String) -> Result<(), Error> {
+    let lib = lib(&state)?;
+    blocking(move || Ok(lib.remove(library::parse_id(&id)?)?)).await
+}
+
+/// Copies an entry's archive where the person chooses (the save dialog); null when dismissed.
+#[tauri::command]
+pub async fn library_export<R: tauri::Runtime>(
+    app: AppHandle<R>,
+    state: State<'_, AppState>,
+    id: String,
+    name: String,
+) -> Result<Option<String>, Error> {
+    let lib = lib(&state)?;
+    blocking(move || {
+        let n = library::parse_id(&id)?;
+        let Some(dest) = app
+            .dialog()
+            .file()
+            .set_title("Export snapshot")
+            .set_file_name(snapdesk_core::paths::safe_file_part(&name))
+            .add_filter("Snapshot ZIP", &["zip"])
+            .blocking_save_file()
+            .and_then(|p| p.into_path().ok())
+        else {
+            return Ok(None);
+        };
+        let written = lib.export(n, &dest, &snapdesk_core::Cancel::new())?;
+        Ok(Some(written.display().to_string()))
+    })
+    .await
+}
+
+/// Two entries compared: checks whose status changed, added or gone, facts that changed.
+#[tauri::command]
+pub async fn library_diff(state: State<'_, AppState>, a: String, b: String) -> Result<Diff, Error> {
+    let lib = lib(&state)?;
+    blocking(move || Ok(lib.diff(library::parse_id(&a)?, library::parse_id(&b)?)?)).await
+}
+
+/// The nodes of one snapshot as a check-by-node matrix, differences first.
+#[tauri::command]
+pub async fn library_matrix(
+    state: State<'_, AppState>,
+    name: String,
+    deployment: Option<String>,
+) -> Result<Matrix, Error> {
+    let lib = lib(&state)?;
+    blocking(move || Ok(lib.matrix(&name, deployment.as_deref())?)).await
+}
+
+/// Opens a link a report asked for in the system browser, once the person confirmed it.
+#[tauri::command]
+pub fn open_link<R: tauri::Runtime>(
+    app: AppHandle<R>,
+    state: State<'_, AppState>,
+    url: String,
+) -> Result<(), Error> {
+    let url = state.hub.take_link(&url)?;
+    app.opener()
+        .open_url(url.as_str(), None::<&str>)
+        .map_err(|e| Error::new(ErrorCode::Io, format!("the browser did not start: {e}")))
+}
+
+/// Collects this machine into the library, with each step on `on_progress`; `job` names it
+/// for `cancel_job`. Resolves with the new report, open in the viewer.
+#[tauri::command]
+pub async fn collect_run(
+    state: State<'_, AppState>,
+    request: CollectRequest,
+    job: String,
+    on_progress: Channel<snapdesk_collector::Progress>,
+) -> Result<OpenedReport, Error> {
+    let (viewer, lib) = (state.viewer.clone(), lib(&state)?);
+    blocking(move || {
+        let cancel = viewer.begin(Some(&job))?;
+        let mut progress = |p: &snapdesk_collector::Progress| {
+            let _ = on_progress.send(p.clone());
+        };
+        let r = host::collect(&viewer, &lib, &request, &mut progress, &cancel);
+        viewer.end(Some(&job));
+        r
+    })
+    .await
 }
 
 #[cfg(test)]
@@ -220,16 +475,48 @@ mod tests {
     }
 
     #[test]
-    fn build_script_capabilities_and_handler_list_the_same_commands() {
-        let build_rs = include_str!("../build.rs");
-        let caps = include_str!("../capabilities/main.json");
+    fn every_listed_command_is_granted_to_the_main_window_and_served() {
+        // One list (command_list.rs) feeds build.rs, the capability it writes and the handler:
+        // the capability grants exactly these, and each one reaches its command (a call
+        // without its arguments is refused by the command, not by the ACL or as unknown).
+        let caps: serde_json::Value =
+            serde_json::from_str(include_str!("../capabilities/main.json")).expect("json");
+        let granted: Vec<&str> = caps["permissions"]
+            .as_array()
+            .expect("permissions")
+            .iter()
+            .filter_map(|p| p.as_str())
+            .collect();
+        let expected: Vec<String> = super::COMMANDS
+            .iter()
+            .map(|c| format!("allow-{}", c.replace('_', "-")))
+            .collect();
+        assert_eq!(granted, expected);
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let app = build(tmp.path());
+        let webview = tauri::WebviewWindowBuilder::new(&app, "main", Default::default())
+            .build()
+            .expect("mock window");
         for cmd in super::COMMANDS {
-            assert!(
-                build_rs.contains(&format!("\"{cmd}\"")),
-                "build.rs lacks {cmd}"
+            let r = tauri::test::get_ipc_response(
+                &webview,
+                InvokeRequest {
+                    cmd: (*cmd).into(),
+                    callback: CallbackFn(0),
+                    error: CallbackFn(1),
+                    url: "tauri://localhost".parse().expect("url"),
+                    body: InvokeBody::default(),
+                    headers: Default::default(),
+                    invoke_key: INVOKE_KEY.to_string(),
+                },
             );
-            let perm = format!("\"allow-{}\"", cmd.replace('_', "-"));
-            assert!(caps.contains(&perm), "capabilities/main.json lacks {perm}");
+            if let Err(e) = r {
+                let text = e.to_string();
+                assert!(
+                    !text.contains("not allowed") && !text.contains("not found"),
+                    "{cmd}: {text}"
+                );
+            }
         }
     }
 }

@@ -1,42 +1,56 @@
 //! The Snapdesk desktop app: a thin Tauri host over the core crates. It wires state, commands
 //! and security; the work itself lives in `crates/`.
 
+pub mod cli;
 pub mod commands;
+pub mod host;
+pub mod hub;
 pub mod viewer;
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
-use snapdesk_core::AppPaths;
+use sha2::{Digest, Sha256};
+use snapdesk_core::{AppPaths, Error};
+use snapdesk_ops::desk::{files_of_launch, AppEvent};
+use snapdesk_ops::library::{self, Library};
+use tauri::Manager;
 
 /// State shared by every command.
 pub struct AppState {
     pub paths: AppPaths,
     pub home_overridden: bool,
-    pub viewer: std::sync::Arc<viewer::Viewer>,
+    pub viewer: Arc<viewer::Viewer>,
+    /// The library of this data directory, or why it could not be opened (the app still
+    /// runs and says so where the library is shown).
+    pub library: Result<Arc<Library>, Error>,
+    pub hub: hub::Hub,
 }
 
 impl AppState {
     pub fn new(paths: AppPaths, home_overridden: bool) -> Self {
+        let library = library::open(&paths).map(Arc::new);
+        if let Err(e) = &library {
+            tracing::error!("the library could not be opened: {}", e.message);
+        }
         Self {
             paths,
             home_overridden,
             viewer: Default::default(),
+            library,
+            hub: Default::default(),
         }
     }
 }
 
-/// Reads `--data-dir DIR` (or `--data-dir=DIR`) from the app's own arguments.
-fn data_dir_arg(args: impl Iterator<Item = String>) -> Option<PathBuf> {
-    let mut args = args.skip(1);
-    while let Some(arg) = args.next() {
-        if arg == "--data-dir" {
-            return args.next().map(PathBuf::from);
-        }
-        if let Some(v) = arg.strip_prefix("--data-dir=") {
-            return Some(PathBuf::from(v));
-        }
-    }
-    None
+/// One running app per data directory: the D-Bus name of the single-instance lock carries
+/// a hash of the directory, so a second launch on the same library hands its files over,
+/// and apps on other data directories (tests, a second profile) run side by side.
+fn instance_id(paths: &AppPaths) -> String {
+    let dir = std::fs::canonicalize(&paths.data_dir).unwrap_or_else(|_| paths.data_dir.clone());
+    let hash = Sha256::digest(dir.as_os_str().as_encoded_bytes());
+    let hex: String = hash[..8].iter().map(|b| format!("{b:02x}")).collect();
+    format!("dev.snapdesk.app.d{hex}")
 }
 
 /// Adds the app's state and commands to a builder; shared by `run` and the command tests
@@ -55,9 +69,14 @@ pub fn setup<R: tauri::Runtime>(builder: tauri::Builder<R>, state: AppState) -> 
         // app and report origins.
         .plugin(
             tauri::plugin::Builder::<R>::new("navigation-guard")
-                .on_navigation(|_webview, url| {
+                .on_navigation(|webview, url| {
                     let ok = viewer::navigation_allowed(url);
                     if !ok {
+                        // A report's link: refused here, offered to the person to open in
+                        // their browser.
+                        if let Some(state) = webview.try_state::<AppState>() {
+                            state.hub.link_requested(url);
+                        }
                         tracing::warn!(
                             scheme = url.scheme(),
                             host = url.host_str(),
@@ -97,10 +116,23 @@ fn main_window<R: tauri::Runtime>(
             }
         })
         .build()
+        .inspect(|window| {
+            // Files dropped on the window open like files given on the command line.
+            let hub = window.state::<AppState>().hub.clone();
+            window.on_window_event(move |event| {
+                if let tauri::WindowEvent::DragDrop(tauri::DragDropEvent::Drop { paths, .. }) =
+                    event
+                {
+                    let paths = paths.iter().map(|p| p.display().to_string()).collect();
+                    hub.send(AppEvent::OpenFiles { paths });
+                }
+            });
+        })
 }
 
 pub fn run() {
-    let explicit = data_dir_arg(std::env::args());
+    let args = cli::parse();
+    let explicit = args.data_dir.clone();
     let overridden =
         explicit.is_some() || std::env::var_os(snapdesk_core::paths::HOME_ENV).is_some();
     let paths = match AppPaths::resolve(explicit.as_deref()).and_then(|p| p.ensure().map(|_| p)) {
@@ -118,9 +150,48 @@ pub fn run() {
     );
 
     let webview_dir = paths.data_dir.join("webview");
-    let result = setup(tauri::Builder::default(), AppState::new(paths, overridden))
+    let launch: Vec<String> = std::env::args().collect();
+    let cwd = std::env::current_dir().unwrap_or_default();
+    let first_files = files_of_launch(&launch, &cwd);
+    let single = tauri_plugin_single_instance::Builder::new()
+        .dbus_id(instance_id(&paths))
+        .callback(|app, argv, cwd| {
+            let paths = files_of_launch(&argv, std::path::Path::new(&cwd));
+            tracing::info!(files = paths.len(), "a second launch handed over");
+            if !paths.is_empty() {
+                app.state::<AppState>()
+                    .hub
+                    .send(AppEvent::OpenFiles { paths });
+            }
+            if let Some(w) = app.get_webview_window("main") {
+                let _ = w.unminimize();
+                let _ = w.set_focus();
+            }
+        })
+        .build();
+    let state = AppState::new(paths, overridden);
+    let watched = state.library.clone().ok();
+    let hub = state.hub.clone();
+    // The single-instance plugin goes first: a second launch must hand over before anything
+    // else starts.
+    let builder = tauri::Builder::default()
+        .plugin(single)
+        .plugin(tauri_plugin_dialog::init())
+        // Used from Rust only (a confirmed link); no click handler is injected into pages.
+        .plugin(
+            tauri_plugin_opener::Builder::new()
+                .open_js_links_on_click(false)
+                .build(),
+        );
+    let result = setup(builder, state)
         .setup(move |app| {
             main_window(app, webview_dir)?;
+            if let Some(lib) = watched {
+                hub.watch_library(lib);
+            }
+            if !first_files.is_empty() {
+                hub.send(AppEvent::OpenFiles { paths: first_files });
+            }
             Ok(())
         })
         .run(tauri::generate_context!());
@@ -135,23 +206,16 @@ pub fn run() {
 mod tests {
     use super::*;
 
-    fn args(v: &[&str]) -> impl Iterator<Item = String> {
-        v.iter()
-            .map(|s| (*s).to_owned())
-            .collect::<Vec<_>>()
-            .into_iter()
-    }
-
     #[test]
-    fn data_dir_flag_is_read_in_both_forms() {
-        assert_eq!(
-            data_dir_arg(args(&["app", "--data-dir", "/x"])),
-            Some("/x".into())
-        );
-        assert_eq!(
-            data_dir_arg(args(&["app", "--data-dir=/y"])),
-            Some("/y".into())
-        );
-        assert_eq!(data_dir_arg(args(&["app"])), None);
+    fn the_instance_lock_is_per_data_directory_and_a_valid_dbus_name() {
+        let a = instance_id(&AppPaths::under(std::path::Path::new("/tmp/one")));
+        let b = instance_id(&AppPaths::under(std::path::Path::new("/tmp/two")));
+        assert_ne!(a, b);
+        for part in a.split('.') {
+            assert!(
+                !part.is_empty() && !part.starts_with(|c: char| c.is_ascii_digit()),
+                "{a}"
+            );
+        }
     }
 }

@@ -135,27 +135,45 @@ fn poisoned() -> Error {
 }
 
 impl Viewer {
+    /// A cancel switch for a job (`request`), found again by [`Viewer::cancel_open`] until
+    /// [`Viewer::end`]. Without an id the switch is private to the caller.
+    pub fn begin(&self, request: Option<&str>) -> Result<Cancel, Error> {
+        let cancel = Cancel::new();
+        if let Some(id) = request {
+            self.opening
+                .lock()
+                .map_err(|_| poisoned())?
+                .insert(id.to_owned(), cancel.clone());
+        }
+        Ok(cancel)
+    }
+
+    /// Forgets a job's switch.
+    pub fn end(&self, request: Option<&str>) {
+        if let (Some(id), Ok(mut map)) = (request, self.opening.lock()) {
+            map.remove(id);
+        }
+    }
+
     /// Opens an archive from disk (any snapshot ZIP) and registers it for the frame. With a
     /// `request` id the open can be cancelled by [`Viewer::cancel_open`] while it runs.
     pub fn open(&self, path: PathBuf, request: Option<String>) -> Result<OpenedReport, Error> {
+        let cancel = self.begin(request.as_deref())?;
+        let result = self.open_with(path, &cancel);
+        self.end(request.as_deref());
+        result
+    }
+
+    /// Opens an archive under a switch the caller holds (a job of several steps).
+    pub fn open_with(&self, path: PathBuf, cancel: &Cancel) -> Result<OpenedReport, Error> {
         if !path.is_file() {
             return Err(
                 Error::not_found(format!("{} is not a file", path.display()))
                     .with_hint("give the path of a snapshot ZIP"),
             );
         }
-        let cancel = Cancel::new();
-        if let Some(id) = &request {
-            self.opening
-                .lock()
-                .map_err(|_| poisoned())?
-                .insert(id.clone(), cancel.clone());
-        }
         let result =
             archive::open_with(&path, &self.limits, &cancel.with_deadline(OPEN_TIME_LIMIT));
-        if let Some(id) = &request {
-            self.opening.lock().map_err(|_| poisoned())?.remove(id);
-        }
         let opened = result.map_err(Error::from)?;
         // Only what is served is kept: the page (shared with the archive's bytes) and the
         // summary. The archive's other parts are dropped here.
@@ -173,6 +191,7 @@ impl Viewer {
         let url = format!("{}/{token}/", origin());
         let iggy_url = iggy.as_ref().map(|_| format!("{url}{IGGY_PAGE}/"));
         let summary = prepared.summary.clone();
+        let checks = prepared.checks.clone();
         self.open.lock().map_err(|_| poisoned())?.insert(
             token.clone(),
             Entry {
@@ -187,6 +206,8 @@ impl Viewer {
             url,
             iggy_url,
             summary,
+            checks,
+            entry_id: None,
         })
     }
 

@@ -39,6 +39,23 @@ pub fn generate() -> Vec<(String, String)> {
         one::<snapdesk_report::StatusCounts>(&cfg),
         one::<snapdesk_report::view::ArchiveSummary>(&cfg),
         one::<snapdesk_report::view::OpenedReport>(&cfg),
+        one::<snapdesk_report::view::CheckBrief>(&cfg),
+        one::<snapdesk_report::Status>(&cfg),
+        one::<snapdesk_library::Browse>(&cfg),
+        one::<snapdesk_library::Sort>(&cfg),
+        one::<snapdesk_library::Entry>(&cfg),
+        one::<snapdesk_library::EntryDetail>(&cfg),
+        one::<snapdesk_library::Origin>(&cfg),
+        one::<snapdesk_library::OriginRecord>(&cfg),
+        one::<snapdesk_library::Diff>(&cfg),
+        one::<snapdesk_library::compare::StatusChange>(&cfg),
+        one::<snapdesk_library::compare::FactChange>(&cfg),
+        one::<snapdesk_library::Matrix>(&cfg),
+        one::<snapdesk_library::compare::MatrixRow>(&cfg),
+        one::<snapdesk_library::CheckRow>(&cfg),
+        one::<snapdesk_ops::desk::AppEvent>(&cfg),
+        one::<snapdesk_ops::desk::CollectRequest>(&cfg),
+        one::<snapdesk_collector::Progress>(&cfg),
     ];
     files.sort();
     files

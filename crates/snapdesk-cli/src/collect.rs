@@ -98,6 +98,7 @@ pub fn run(args: CollectArgs, paths: &snapdesk_core::AppPaths, out: &Output) -> 
             ..Default::default()
         },
         snapshot_name: None,
+        cancel: snapdesk_core::Cancel::new(),
     };
     let live = out.live();
     let mut progress = |p: &Progress| {

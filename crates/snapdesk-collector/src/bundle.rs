@@ -69,6 +69,8 @@ pub struct BundleOptions {
     pub compression_level: i64,
     /// Stores segment files (`streams/**/*.log`) uncompressed whatever the level.
     pub store_segments: bool,
+    /// Checked before each file: once set, the bundle stops and its partial file goes.
+    pub cancel: snapdesk_core::Cancel,
 }
 
 impl Default for BundleOptions {
@@ -78,6 +80,7 @@ impl Default for BundleOptions {
             redactor: None,
             compression_level: 6,
             store_segments: false,
+            cancel: snapdesk_core::Cancel::new(),
         }
     }
 }
@@ -96,6 +99,8 @@ pub enum BundleError {
     },
     #[error("cannot write {path}: {reason}")]
     Zip { path: PathBuf, reason: String },
+    #[error("the Iggy data bundle was cancelled")]
+    Cancelled,
 }
 
 fn io_err<'a>(action: &'static str, path: &'a Path) -> impl FnOnce(io::Error) -> BundleError + 'a {
@@ -119,6 +124,7 @@ impl From<BundleError> for snapdesk_core::Error {
                     .with_hint("free some disk space and try again; nothing partial was kept")
             }
             BundleError::DirMissing { .. } => Error::new(ErrorCode::NotFound, e.to_string()),
+            BundleError::Cancelled => Error::new(ErrorCode::Cancelled, e.to_string()),
             _ => Error::new(ErrorCode::Collect, e.to_string()),
         }
     }
@@ -636,6 +642,9 @@ pub fn bundle_data_dir(
     let mut bytes = 0u64;
     progress(0, planned);
     for f in &included {
+        if opts.cancel.is_cancelled() {
+            return Err(BundleError::Cancelled);
+        }
         let mut src = match File::open(&f.actual) {
             Ok(s) => s,
             Err(e) => {

@@ -10,7 +10,7 @@ use std::time::Instant;
 use chrono::Utc;
 use serde::{Deserialize, Serialize};
 use snapdesk_core::paths::safe_file_part;
-use snapdesk_core::{Error, ErrorCode};
+use snapdesk_core::{Cancel, Error, ErrorCode};
 use snapdesk_report::archive::{self, ArchiveWriter, IggyBundle, Manifest, Redaction};
 use snapdesk_report::model::{Producer, Report, Status, FORMAT_VERSION};
 use ts_rs::TS;
@@ -56,6 +56,9 @@ pub struct CollectOptions {
     pub run: RunOptions,
     /// Snapshot name; default `snapshot-YYYYMMDD-HHMMSS` (UTC), as the Supervisor names them.
     pub snapshot_name: Option<String>,
+    /// Stops the collection early (a UI's Cancel, Ctrl+C): checks still queued are dropped,
+    /// running ones are left behind, nothing is written, and the result is `cancelled`.
+    pub cancel: Cancel,
 }
 
 impl Default for CollectOptions {
@@ -70,6 +73,7 @@ impl Default for CollectOptions {
             certs: Vec::new(),
             run: RunOptions::default(),
             snapshot_name: None,
+            cancel: Cancel::new(),
         }
     }
 }
@@ -209,16 +213,23 @@ pub fn collect(
         }
         _ => None,
     };
-    let checks = runner::run(&defs, ctx.clone(), opts.run, &mut |done, total, c| {
-        progress(&Progress::Check {
-            done: done as u32,
-            total: total as u32,
-            id: c.id.clone(),
-            title: c.title.clone(),
-            status: c.status,
-            duration_ms: c.duration_ms.min(u32::MAX as u64) as u32,
-        })
-    });
+    let checks = runner::run(
+        &defs,
+        ctx.clone(),
+        opts.run,
+        &opts.cancel,
+        &mut |done, total, c| {
+            progress(&Progress::Check {
+                done: done as u32,
+                total: total as u32,
+                id: c.id.clone(),
+                title: c.title.clone(),
+                status: c.status,
+                duration_ms: c.duration_ms.min(u32::MAX as u64) as u32,
+            })
+        },
+    );
+    opts.cancel.check()?;
     let logs = logs_thread.join().unwrap_or_default();
     let mut checks = checks;
     let mut data_section = None;
@@ -269,6 +280,7 @@ pub fn collect(
             let bopts = BundleOptions {
                 cap_bytes: opts.iggy_cap_bytes,
                 redactor: redactor.clone(),
+                cancel: opts.cancel.clone(),
                 ..BundleOptions::default()
             };
             let info =
@@ -276,11 +288,13 @@ pub fn collect(
                     progress(&Progress::Bundle { done: d, total: t })
                 })
                 .map_err(Error::from)?;
+            opts.cancel.check()?;
             bundle_info = Some(info);
             bundle_file = Some(tmp);
         }
     }
 
+    opts.cancel.check()?;
     progress(&Progress::Writing);
     let completed_at = Utc::now();
     report.completed_at = Some(completed_at);
@@ -358,5 +372,40 @@ mod tests {
         assert_eq!(p, tmp.path().join("snapshot-20260101-000000-host_1.zip"));
         let f = tmp.path().join("x.zip");
         assert_eq!(output_path(Some(&f), "s", "h"), f);
+    }
+}
+
+#[cfg(test)]
+mod cancel_tests {
+    use super::*;
+
+    #[test]
+    fn a_cancelled_collection_stops_early_writes_nothing_and_says_cancelled() {
+        let tmp = tempfile::tempdir().unwrap();
+        let opts = CollectOptions {
+            out: Some(tmp.path().to_path_buf()),
+            include_iggy: false,
+            ..Default::default()
+        };
+        let cancel = opts.cancel.clone();
+        let mut seen = 0u32;
+        let started = Instant::now();
+        let err = collect(&opts, &mut |p| {
+            if let Progress::Check { .. } = p {
+                seen += 1;
+                // Cancel as the first check lands, as a person pressing Cancel would.
+                cancel.cancel();
+            }
+        })
+        .unwrap_err();
+        assert_eq!(err.code, ErrorCode::Cancelled, "{err:?}");
+        let total = checks::all().len() as u32;
+        assert!(
+            seen < total,
+            "{seen} of {total} checks reported after the cancel"
+        );
+        assert!(started.elapsed() < std::time::Duration::from_secs(20));
+        let left: Vec<_> = std::fs::read_dir(tmp.path()).unwrap().collect();
+        assert!(left.is_empty(), "nothing is written: {left:?}");
     }
 }

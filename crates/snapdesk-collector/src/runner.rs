@@ -9,6 +9,7 @@ use std::sync::mpsc::{self, RecvTimeoutError, Sender};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use snapdesk_core::Cancel;
 use snapdesk_report::{Check, Status};
 
 use crate::checks::{CheckDef, Ctx, Outcome};
@@ -83,11 +84,14 @@ fn to_check(def: &CheckDef, o: Outcome, took: Duration) -> Check {
     }
 }
 
-/// Runs `defs` and calls `on_done(index_done, total, &check)` as each one finishes.
+/// Runs `defs` and calls `on_done(index_done, total, &check)` as each one finishes. Once
+/// `cancel` is set, queued checks are dropped and the run returns at once (running checks
+/// finish on their own threads, unheard): the caller asks `cancel` why.
 pub fn run(
     defs: &[CheckDef],
     ctx: Arc<Ctx>,
     opts: RunOptions,
+    cancel: &Cancel,
     on_done: &mut dyn FnMut(usize, usize, &Check),
 ) -> Vec<Check> {
     let total = defs.len();
@@ -109,6 +113,12 @@ pub fn run(
         done
     };
     while results.iter().any(Option::is_none) {
+        if cancel.is_cancelled() {
+            if let Ok(mut q) = queue.lock() {
+                q.clear();
+            }
+            break;
+        }
         match rx.recv_timeout(Duration::from_millis(20)) {
             Ok(Msg::Started(idx, at)) => {
                 running.insert(idx, at);
@@ -227,7 +237,7 @@ mod tests {
         };
         let mut seen = Vec::new();
         let start = Instant::now();
-        let checks = run(&defs, ctx(), opts, &mut |n, total, c| {
+        let checks = run(&defs, ctx(), opts, &Cancel::new(), &mut |n, total, c| {
             seen.push((n, total, c.id.clone()))
         });
         assert!(
@@ -268,7 +278,7 @@ mod tests {
             workers: 2,
         };
         let start = Instant::now();
-        let checks = run(&defs, ctx(), opts, &mut |_, _, _| {});
+        let checks = run(&defs, ctx(), opts, &Cancel::new(), &mut |_, _, _| {});
         assert!(start.elapsed() < Duration::from_secs(3));
         assert_eq!(checks[0].status, Status::Error);
         assert!(

@@ -71,6 +71,34 @@ pub fn parse_id(s: &str) -> Result<i64> {
         .ok_or_else(|| LibraryError::Invalid(format!("{s:?} is not an entry id")))
 }
 
+/// The `WHERE` clause (or nothing) selecting the entries `q` matches, over `entries e`;
+/// check filters keep entries with a matching check.
+pub(crate) fn where_clause(q: &Query, args: &mut Vec<Value>) -> String {
+    let mut conds = Vec::new();
+    q.entry_sql(&mut conds, args);
+    if q.filters_checks() {
+        let mut inner = vec!["c.entry_id = e.id".to_owned()];
+        q.check_sql(&mut inner, args);
+        let from = match q.fts() {
+            Some(m) => {
+                inner.push("checks_fts MATCH ?".into());
+                args.push(Value::Text(m));
+                "checks c JOIN checks_fts ON checks_fts.rowid = c.id"
+            }
+            None => "checks c",
+        };
+        conds.push(format!(
+            "EXISTS (SELECT 1 FROM {from} WHERE {})",
+            inner.join(" AND ")
+        ));
+    }
+    if conds.is_empty() {
+        String::new()
+    } else {
+        format!("WHERE {}", conds.join(" AND "))
+    }
+}
+
 /// A page of a list.
 #[derive(Debug, Clone, Copy)]
 pub struct Page {
@@ -90,30 +118,8 @@ impl Default for Page {
 impl Library {
     /// Entries matching `q`, newest first. Check filters keep entries with a matching check.
     pub fn list(&self, q: &Query, page: Page) -> Result<Vec<Entry>> {
-        let mut conds = Vec::new();
         let mut args = Vec::new();
-        q.entry_sql(&mut conds, &mut args);
-        if q.filters_checks() {
-            let mut inner = vec!["c.entry_id = e.id".to_owned()];
-            q.check_sql(&mut inner, &mut args);
-            let from = match q.fts() {
-                Some(m) => {
-                    inner.push("checks_fts MATCH ?".into());
-                    args.push(Value::Text(m));
-                    "checks c JOIN checks_fts ON checks_fts.rowid = c.id"
-                }
-                None => "checks c",
-            };
-            conds.push(format!(
-                "EXISTS (SELECT 1 FROM {from} WHERE {})",
-                inner.join(" AND ")
-            ));
-        }
-        let wh = if conds.is_empty() {
-            String::new()
-        } else {
-            format!("WHERE {}", conds.join(" AND "))
-        };
+        let wh = where_clause(q, &mut args);
         args.push(Value::Integer(page.limit.into()));
         args.push(Value::Integer(page.offset.into()));
         let sql = format!(

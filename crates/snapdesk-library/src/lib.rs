@@ -6,6 +6,8 @@
 //! - [`db`]: the catalog's connection pragmas and numbered migrations.
 //! - [`catalog`]: what an archive holds, proven sound before it is kept.
 //! - [`query`]: the query language both hosts use.
+//! - [`browse`]: a sorted page of entries with the count and status totals of all that match
+//!   (what the app's library view shows).
 //! - [`entries`]: list, show, search, open, export, pin, note, tag, remove.
 //! - [`compare`]: two entries, or the nodes of one snapshot as a matrix.
 //! - [`lifecycle`]: the size budget, eviction, `gc` and `verify`.
@@ -13,6 +15,7 @@
 //!
 //! The library lives under `<data dir>/library/` ([`Library::under`]).
 
+pub mod browse;
 pub mod catalog;
 pub mod changes;
 pub mod compare;
@@ -24,6 +27,7 @@ pub mod model;
 pub mod query;
 pub mod store;
 
+pub use browse::{Browse, Sort};
 pub use changes::Change;
 pub use compare::{Diff, Matrix};
 pub use entries::{parse_id, Page};

@@ -15,6 +15,7 @@
 
 pub mod contexts;
 pub mod delete;
+pub mod desk;
 pub mod download;
 pub mod library;
 pub mod progress;

@@ -13,8 +13,9 @@ use snapdesk_core::{AppPaths, Cancel, Error, Result};
 use ts_rs::TS;
 
 pub use snapdesk_library::{
-    parse_id, Change, CheckRow, Collected, Diff, Entry, EntryDetail, Hit, Imported, Library,
-    LibraryError, Matrix, Origin, OriginRecord, Page, Query, Verified, DEFAULT_BUDGET,
+    parse_id, Browse, Change, CheckRow, Collected, Diff, Entry, EntryDetail, Hit, Imported,
+    Library, LibraryError, Matrix, Origin, OriginRecord, Page, Query, Sort, Verified,
+    DEFAULT_BUDGET,
 };
 
 use crate::download::{self, DownloadReport, NodeOutcome};

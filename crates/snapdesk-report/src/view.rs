@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 use crate::archive::{self, ArchiveKind, Integrity, OpenedArchive, TextSection, Truncation};
-use crate::model::StatusCounts;
+use crate::model::{Status, StatusCounts};
 use crate::parse::ParseLimits;
 use crate::render::escape;
 
@@ -25,9 +25,12 @@ pub struct ArchiveSummary {
     pub title: String,
     pub host_name: Option<String>,
     pub snapshot_name: Option<String>,
+    pub deployment_id: Option<String>,
     pub deployment_name: Option<String>,
     pub node_id: Option<String>,
     pub created_at: Option<String>,
+    /// The collector that wrote the archive, as `name version` (from the manifest).
+    pub collector: Option<String>,
     /// What the manifest claims of redaction; `None` when the archive does not say.
     /// Not verified by Snapdesk.
     pub redacted: Option<bool>,
@@ -57,6 +60,48 @@ pub struct OpenedReport {
     /// The URL of the "Iggy data" page, when the archive carries Iggy data.
     pub iggy_url: Option<String>,
     pub summary: ArchiveSummary,
+    /// The checks read from the report, failures first (what the app lists beside it).
+    pub checks: Vec<CheckBrief>,
+    /// The library entry the archive is stored as, when the host keeps one.
+    pub entry_id: Option<String>,
+}
+
+/// One check as listed beside a report: enough to find it, not its evidence.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct CheckBrief {
+    pub id: String,
+    pub category: String,
+    pub title: String,
+    pub status: Status,
+    pub summary: String,
+    /// The element of the report that shows it (`check-<id>`), for a jump into the frame;
+    /// `None` for reports of other tools.
+    pub anchor: Option<String>,
+}
+
+impl CheckBrief {
+    /// The checks of an archive, the worst first (fail, error, warn, then the rest), each
+    /// group in report order.
+    pub fn list(o: &OpenedArchive) -> Vec<CheckBrief> {
+        let Some(parsed) = &o.parsed else {
+            return Vec::new();
+        };
+        let ours = parsed.report.is_some();
+        let mut out: Vec<CheckBrief> = parsed
+            .checks
+            .iter()
+            .map(|c| CheckBrief {
+                id: c.id.clone(),
+                category: c.category.clone(),
+                title: c.title.clone(),
+                status: c.status,
+                summary: c.summary.clone(),
+                anchor: ours.then(|| format!("check-{}", c.id)),
+            })
+            .collect();
+        out.sort_by_key(|c| c.status.rank());
+        out
+    }
 }
 
 /// What a viewer serves for one archive, built once at open: the page bytes are shared by
@@ -64,6 +109,7 @@ pub struct OpenedReport {
 #[derive(Debug, Clone)]
 pub struct PreparedView {
     pub summary: ArchiveSummary,
+    pub checks: Vec<CheckBrief>,
     pub page: Arc<[u8]>,
 }
 
@@ -142,9 +188,14 @@ impl ArchiveSummary {
             title,
             host_name: o.manifest.as_ref().map(|m| m.host_name.clone()),
             snapshot_name: o.manifest.as_ref().map(|m| m.snapshot_name.clone()),
+            deployment_id: o.manifest.as_ref().and_then(|m| m.deployment_id.clone()),
             deployment_name: o.manifest.as_ref().and_then(|m| m.deployment_name.clone()),
             node_id: o.manifest.as_ref().and_then(|m| m.node_id.clone()),
             created_at: o.manifest.as_ref().map(|m| m.created_at.to_rfc3339()),
+            collector: o
+                .manifest
+                .as_ref()
+                .map(|m| format!("{} {}", m.collector.name, m.collector.version)),
             redacted: o.manifest.as_ref().map(|m| m.redaction.redacted),
             counts,
             claimed_counts,
@@ -192,7 +243,11 @@ pub fn prepare(o: &OpenedArchive, limits: &ParseLimits) -> PreparedView {
         .into_bytes()
         .into(),
     };
-    PreparedView { summary, page }
+    PreparedView {
+        summary,
+        checks: CheckBrief::list(o),
+        page,
+    }
 }
 
 const PAGE_STYLE: &str = "body{margin:0;font:13px/1.45 system-ui,sans-serif;background:#fbfbfc;color:#1b1d22}\

@@ -11,7 +11,11 @@ import type { StatusCounts } from "./StatusCounts";
  * claim; what Snapdesk established (the counts of the checks it read, the integrity of the
  * entries against the manifest) is kept apart so a viewer can label each for what it is.
  */
-export type ArchiveSummary = { kind: ArchiveKind, file_name: string, path: string, title: string, host_name: string | null, snapshot_name: string | null, deployment_name: string | null, node_id: string | null, created_at: string | null, 
+export type ArchiveSummary = { kind: ArchiveKind, file_name: string, path: string, title: string, host_name: string | null, snapshot_name: string | null, deployment_id: string | null, deployment_name: string | null, node_id: string | null, created_at: string | null, 
+/**
+ * The collector that wrote the archive, as `name version` (from the manifest).
+ */
+collector: string | null, 
 /**
  * What the manifest claims of redaction; `None` when the archive does not say.
  * Not verified by Snapdesk.

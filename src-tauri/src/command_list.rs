@@ -1,0 +1,30 @@
+// The app's commands, listed once. `build.rs` includes this file to declare them in the app
+// manifest (so Tauri checks every call against the capabilities) and to write
+// `capabilities/main.json`; `commands::handler` expands it into the invoke handler.
+// Adding a command here is the whole registration.
+macro_rules! app_commands {
+    ($then:ident) => {
+        $then!(
+            app_info,
+            subscribe,
+            open_archive,
+            cancel_open,
+            close_archive,
+            pick_archives,
+            pick_path,
+            library_browse,
+            library_open,
+            library_show,
+            library_pin,
+            library_note,
+            library_tag,
+            library_remove,
+            library_export,
+            library_diff,
+            library_matrix,
+            open_link,
+            collect_run,
+            cancel_job
+        )
+    };
+}
