@@ -192,7 +192,7 @@ describe("Library", () => {
       ["t-a", PATH],
       ["t-b", UNREDACTED],
     ]) {
-      library.add({ token, url: "about:blank", iggy_url: null, summary: fakeSummary(path) });
+      library.add({ token, url: "about:blank", iggy_url: null, summary: fakeSummary(path), checks: [], entry_id: null });
     }
   }
 

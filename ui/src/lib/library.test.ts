@@ -12,7 +12,7 @@ import {
 } from "./library";
 
 function opened(token: string, path = `/tmp/${token}.zip`): OpenedReport {
-  return { token, url: `report://localhost/${token}/`, iggy_url: null, summary: fakeSummary(path) };
+  return { token, url: `report://localhost/${token}/`, iggy_url: null, summary: fakeSummary(path), checks: [], entry_id: null };
 }
 
 describe("library store", () => {

@@ -1,6 +1,12 @@
-import { invoke, type InvokeArgs } from "@tauri-apps/api/core";
+import { Channel, invoke, type InvokeArgs } from "@tauri-apps/api/core";
+import type { AppEvent } from "../bindings/AppEvent";
 import type { AppInfo } from "../bindings/AppInfo";
+import type { Browse } from "../bindings/Browse";
+import type { Diff } from "../bindings/Diff";
+import type { EntryDetail } from "../bindings/EntryDetail";
+import type { Matrix } from "../bindings/Matrix";
 import type { OpenedReport } from "../bindings/OpenedReport";
+import type { Progress } from "../bindings/Progress";
 import { toBackendError } from "./errors";
 import type { Backend } from "./types";
 
@@ -17,8 +23,32 @@ export function createTauriBackend(): Backend {
   return {
     kind: "tauri",
     appInfo: () => call<AppInfo>("app_info"),
+    subscribe: (onEvent) => {
+      const channel = new Channel<AppEvent>();
+      channel.onmessage = onEvent;
+      return call<void>("subscribe", { onEvent: channel });
+    },
     openArchive: (path, request) => call<OpenedReport>("open_archive", { path, request: request ?? null }),
     cancelOpen: (request) => call<void>("cancel_open", { request }),
+    cancelJob: (job) => call<void>("cancel_job", { job }),
     closeArchive: (token) => call<void>("close_archive", { token }),
+    pickArchives: () => call<string[]>("pick_archives"),
+    pickPath: (kind, title) => call<string | null>("pick_path", { kind, title }),
+    libraryBrowse: (query, sort, offset, limit) => call<Browse>("library_browse", { query, sort, offset, limit }),
+    libraryOpen: (id, request) => call<OpenedReport>("library_open", { id, request: request ?? null }),
+    libraryShow: (id) => call<EntryDetail>("library_show", { id }),
+    libraryPin: (id, pinned) => call<void>("library_pin", { id, pinned }),
+    libraryNote: (id, note) => call<void>("library_note", { id, note }),
+    libraryTag: (id, add, remove) => call<string[]>("library_tag", { id, add, remove }),
+    libraryRemove: (id) => call<void>("library_remove", { id }),
+    libraryExport: (id, name) => call<string | null>("library_export", { id, name }),
+    libraryDiff: (a, b) => call<Diff>("library_diff", { a, b }),
+    libraryMatrix: (name, deployment) => call<Matrix>("library_matrix", { name, deployment }),
+    openLink: (url) => call<void>("open_link", { url }),
+    collectRun: (request, job, onProgress) => {
+      const channel = new Channel<Progress>();
+      channel.onmessage = onProgress;
+      return call<OpenedReport>("collect_run", { request, job, onProgress: channel });
+    },
   };
 }

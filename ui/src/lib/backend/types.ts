@@ -1,20 +1,35 @@
+import type { AppEvent } from "../bindings/AppEvent";
 import type { AppInfo } from "../bindings/AppInfo";
+import type { Browse } from "../bindings/Browse";
+import type { CollectRequest } from "../bindings/CollectRequest";
+import type { Diff } from "../bindings/Diff";
+import type { EntryDetail } from "../bindings/EntryDetail";
+import type { Matrix } from "../bindings/Matrix";
 import type { OpenedReport } from "../bindings/OpenedReport";
+import type { Progress } from "../bindings/Progress";
+import type { Sort } from "../bindings/Sort";
 
 export type BackendKind = "tauri" | "fake";
 
 /**
  * Everything the UI can ask of the Rust side. Each method resolves with the
- * command's result or rejects with a `BackendError`.
+ * command's result or rejects with a `BackendError`. Ids of library entries
+ * are strings (they are SQLite rowids; strings keep every id exact).
  */
 export interface Backend {
   readonly kind: BackendKind;
   /** `invoke("app_info")`: product, version, platform and app directories. */
   appInfo(): Promise<AppInfo>;
   /**
-   * `invoke("open_archive", { path, request })`: open a snapshot ZIP from disk
-   * for the sandboxed viewer. Resolves with a token, the frame URL and a
-   * summary. `request` names the open so that it can be cancelled.
+   * `invoke("subscribe")`: the one event channel of the window. Files to open
+   * (launch arguments, a second launch, a drop), library changes made by this
+   * app or another process, and links a report tried to follow.
+   */
+  subscribe(onEvent: (event: AppEvent) => void): Promise<void>;
+  /**
+   * `invoke("open_archive", { path, request })`: import a snapshot ZIP from
+   * disk into the library and open it for the sandboxed viewer. `request`
+   * names the open so that it can be cancelled.
    */
   openArchive(path: string, request?: string): Promise<OpenedReport>;
   /**
@@ -22,6 +37,30 @@ export interface Backend {
    * request id; that open then rejects with the `cancelled` code.
    */
   cancelOpen(request: string): Promise<void>;
+  /** `invoke("cancel_job", { job })`: stop a collection (or an open) by its id. */
+  cancelJob(job: string): Promise<void>;
   /** `invoke("close_archive", { token })`: forget an opened archive. */
   closeArchive(token: string): Promise<void>;
+  /** The system's file dialog for snapshot ZIPs; resolves with [] when dismissed. */
+  pickArchives(): Promise<string[]>;
+  /** The system's dialog for one file or directory; null when dismissed. */
+  pickPath(kind: "file" | "dir", title: string): Promise<string | null>;
+  /** One sorted page of the library for a query, with the count and status totals of the whole match. */
+  libraryBrowse(query: string, sort: Sort, offset: number, limit: number): Promise<Browse>;
+  /** Show a library entry in the viewer. */
+  libraryOpen(id: string, request?: string): Promise<OpenedReport>;
+  libraryShow(id: string): Promise<EntryDetail>;
+  libraryPin(id: string, pinned: boolean): Promise<void>;
+  libraryNote(id: string, note: string): Promise<void>;
+  /** Add and remove tags; resolves with the entry's tags after. */
+  libraryTag(id: string, add: string[], remove: string[]): Promise<string[]>;
+  libraryRemove(id: string): Promise<void>;
+  /** Save a copy of the entry's archive where the person chooses; null when dismissed. */
+  libraryExport(id: string, name: string): Promise<string | null>;
+  libraryDiff(a: string, b: string): Promise<Diff>;
+  libraryMatrix(name: string, deployment: string | null): Promise<Matrix>;
+  /** Open a link a report asked for in the system browser (after the person confirmed). */
+  openLink(url: string): Promise<void>;
+  /** Collect this machine into the library; each step arrives on `onProgress`. */
+  collectRun(request: CollectRequest, job: string, onProgress: (p: Progress) => void): Promise<OpenedReport>;
 }

@@ -15,6 +15,8 @@ const opened: OpenedReport = {
   url: "report://localhost/t1/",
   iggy_url: "report://localhost/t1/iggy-data/",
   summary: fakeSummary("/home/me/snapshot-20260601-103000-node-1.zip"),
+  checks: [],
+  entry_id: "7",
 };
 
 function setup(props: Partial<{ opened: OpenedReport; loadTimeoutMs: number }> = {}) {
