@@ -163,3 +163,38 @@ describe("ReportViewer", () => {
     expect(onback).toHaveBeenCalled();
   });
 });
+
+describe("checks beside the report", () => {
+  const withChecks: OpenedReport = {
+    ...opened,
+    checks: [
+      { id: "certificates.expiry", category: "certificates", title: "TLS certificate expiry", status: "fail", summary: "expires in 6 days", anchor: "check-certificates.expiry" },
+      { id: "kernel.swappiness", category: "kernel", title: "vm.swappiness", status: "warn", summary: "60", anchor: "check-kernel.swappiness" },
+      { id: "storage.free", category: "storage", title: "Free space", status: "pass", summary: "81 %", anchor: null },
+    ],
+  };
+
+  it("lists the checks with totals and the manifest, and a click jumps the frame to the check", async () => {
+    setup({ opened: withChecks });
+    const items = screen.getAllByTestId("check-item");
+    expect(items.map((i) => i.dataset.check)).toEqual(["certificates.expiry", "kernel.swappiness", "storage.free"]);
+    expect(screen.getByTestId("check-total-fail").textContent).toContain("1 fail");
+    expect(screen.getByTestId("manifest-facts").textContent).toContain("snapdesk-collector 0.1.0");
+    await fireEvent.click(items[1]);
+    const frame = screen.getByTestId("report-frame") as HTMLIFrameElement;
+    expect(frame.getAttribute("src")).toBe("report://localhost/t1/#check-kernel.swappiness");
+    // A check the report has no place for cannot be jumped to.
+    expect((items[2] as HTMLButtonElement).disabled).toBe(true);
+  });
+
+  it("filters by status and text, and starts at a check when asked", async () => {
+    render(ReportViewer, { props: { opened: withChecks, onback: () => {}, focusCheck: "certificates.expiry" } });
+    const frame = screen.getByTestId("report-frame") as HTMLIFrameElement;
+    expect(frame.getAttribute("src")).toBe("report://localhost/t1/#check-certificates.expiry");
+    await fireEvent.click(screen.getByTestId("check-total-warn"));
+    expect(screen.getAllByTestId("check-item").map((i) => i.dataset.check)).toEqual(["kernel.swappiness"]);
+    await fireEvent.click(screen.getByTestId("check-total-warn"));
+    await fireEvent.input(screen.getByTestId("check-filter"), { target: { value: "free" } });
+    expect(screen.getAllByTestId("check-item").map((i) => i.dataset.check)).toEqual(["storage.free"]);
+  });
+});

@@ -1,0 +1,125 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { cleanup, fireEvent, render, screen, waitFor } from "@testing-library/svelte";
+import { get } from "svelte/store";
+import App from "./App.svelte";
+import { createFakeBackend } from "./lib/backend";
+import { createJobsStore } from "./lib/jobs";
+import { createLibraryStore } from "./lib/library";
+import { libraryChanges, openFailures } from "./lib/opening";
+
+afterEach(() => {
+  cleanup();
+  openFailures.set([]);
+});
+
+async function setup(opts: Parameters<typeof createFakeBackend>[0] = {}) {
+  const backend = createFakeBackend(opts);
+  const jobs = createJobsStore();
+  const library = createLibraryStore();
+  render(App, { props: { backend, jobs, library, platform: "Linux x86_64" } });
+  await waitFor(() => expect(backend.calls).toContain("subscribe"));
+  return { backend, jobs, library, root: screen.getByTestId("app-root") };
+}
+
+describe("files from outside the app", () => {
+  it("files handed over (launch, second launch, drop) open in the library and the last is shown", async () => {
+    const { backend, library, root } = await setup();
+    backend.emit({ kind: "open_files", paths: ["/tmp/snapshot-a-node-1.zip", "/tmp/snapshot-b-node-2.zip"] });
+    await waitFor(() => expect(library.snapshot().entries).toHaveLength(2));
+    expect(root.dataset.activeSection).toBe("library");
+    const viewing = library.snapshot().viewing;
+    expect(library.find(viewing ?? "")?.summary.file_name).toBe("snapshot-b-node-2.zip");
+    await waitFor(() => expect(screen.getByTestId("report-viewer")).toBeTruthy());
+  });
+
+  it("a file that cannot be opened is named with the reason and the others still open", async () => {
+    const { backend, library } = await setup();
+    backend.emit({ kind: "open_files", paths: ["/tmp/bad.zip", "/tmp/good-node-1.zip"] });
+    await waitFor(() => expect(screen.getByTestId("open-files-error")).toBeTruthy());
+    expect(screen.getByTestId("open-files-error").textContent).toContain("Could not open bad.zip");
+    expect(library.snapshot().entries).toHaveLength(1);
+    await fireEvent.click(screen.getByTestId("open-files-dismiss"));
+    expect(screen.queryByTestId("open-files-error")).toBeNull();
+  });
+
+  it("Ctrl+O opens what the file dialog picked; a dismissed dialog does nothing", async () => {
+    const { backend, library } = await setup({ picks: ["/tmp/picked-node-3.zip"] });
+    await fireEvent.keyDown(window, { key: "o", ctrlKey: true });
+    await waitFor(() => expect(library.snapshot().entries).toHaveLength(1));
+    expect(backend.calls).toContain("pickArchives");
+    cleanup();
+    const empty = await setup({ picks: [] });
+    await fireEvent.keyDown(window, { key: "o", ctrlKey: true });
+    await waitFor(() => expect(empty.backend.calls).toContain("pickArchives"));
+    expect(empty.library.snapshot().entries).toHaveLength(0);
+    expect(empty.backend.calls).not.toContain("openArchive");
+  });
+
+  it("library changes from another process reach the shared store", async () => {
+    const { backend } = await setup();
+    backend.emit({ kind: "library_changed", seq: 41 });
+    expect(get(libraryChanges)).toBe(41);
+  });
+});
+
+describe("a link a report asked for", () => {
+  it("is shown in full and opens only when the person confirms", async () => {
+    const { backend } = await setup();
+    const url = "https://status.example.com/incident?id=42&ref=report";
+    backend.emit({ kind: "link_requested", url });
+    const dialog = await screen.findByTestId("link-dialog");
+    expect(screen.getByTestId("link-url").textContent).toBe(url);
+    expect(screen.getByTestId("link-host").textContent).toBe("status.example.com");
+    // Cancel has the focus: Enter on it does not open anything.
+    expect(document.activeElement).toBe(screen.getByTestId("link-cancel"));
+    await fireEvent.click(screen.getByTestId("link-cancel"));
+    expect(screen.queryByTestId("link-dialog")).toBeNull();
+    expect(backend.calls).not.toContain("openLink");
+    expect(dialog.getAttribute("role")).toBe("alertdialog");
+
+    backend.emit({ kind: "link_requested", url });
+    await fireEvent.click(await screen.findByTestId("link-open"));
+    await waitFor(() => expect(backend.calls).toContain("openLink"));
+  });
+
+  it("a second request while one is asked is ignored, and Escape cancels", async () => {
+    const { backend } = await setup();
+    backend.emit({ kind: "link_requested", url: "https://a.example/" });
+    backend.emit({ kind: "link_requested", url: "https://b.example/" });
+    await screen.findByTestId("link-dialog");
+    expect(screen.getByTestId("link-url").textContent).toBe("https://a.example/");
+    await fireEvent.keyDown(window, { key: "Escape" });
+    expect(screen.queryByTestId("link-dialog")).toBeNull();
+    expect(backend.calls).not.toContain("openLink");
+  });
+});
+
+describe("Collect section", () => {
+  it("runs with progress, lands in the library and opens in the viewer", async () => {
+    const { backend, library, jobs, root } = await setup();
+    await fireEvent.click(screen.getByTestId("nav-collect"));
+    await fireEvent.click(screen.getByTestId("collect-start"));
+    await waitFor(() => expect(library.snapshot().viewing).not.toBeNull());
+    expect(backend.calls).toContain("collectRun");
+    expect(root.dataset.activeSection).toBe("library");
+    expect(jobs.snapshot()[0].status).toBe("succeeded");
+  });
+
+  it("says what turning redaction off means", async () => {
+    await setup();
+    await fireEvent.click(screen.getByTestId("nav-collect"));
+    expect(screen.queryByTestId("collect-redact-off")).toBeNull();
+    await fireEvent.click(screen.getByTestId("collect-redact"));
+    expect(screen.getByTestId("collect-redact-off").textContent).toContain("NOT REDACTED");
+  });
+
+  it("cancel stops it with nothing added", async () => {
+    const { library, jobs } = await setup({ delayMs: 200 });
+    await fireEvent.click(screen.getByTestId("nav-collect"));
+    await fireEvent.click(screen.getByTestId("collect-start"));
+    await fireEvent.click(await screen.findByTestId("collect-cancel"));
+    await screen.findByTestId("collect-cancelled");
+    expect(library.snapshot().entries).toHaveLength(0);
+    expect(jobs.snapshot()[0].status).toBe("cancelled");
+  });
+});
