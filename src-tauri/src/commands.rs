@@ -311,12 +311,8 @@ pub async fn library_matrix(
 
 /// Opens a link a report asked for in the system browser, once the person confirmed it.
 #[tauri::command]
-pub fn open_link<R: tauri::Runtime>(
-    app: AppHandle<R>,
-    state: State<'_, AppState>,
-    url: String,
-) -> Result<(), Error> {
-    let url = state.hub.take_link(&url)?;
+pub fn open_link<R: tauri::Runtime>(app: AppHandle<R>, url: String) -> Result<(), Error> {
+    let url = crate::hub::Hub::confirmed_link(&url)?;
     app.opener()
         .open_url(url.as_str(), None::<&str>)
         .map_err(|e| Error::new(ErrorCode::Io, format!("the browser did not start: {e}")))

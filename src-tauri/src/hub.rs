@@ -1,9 +1,12 @@
 //! The one event channel to the app's window: files to open (launch arguments, a second
 //! launch, a drop), library changes (this app's or the CLI's), and links a report tried to
-//! follow. Events that come before the UI subscribes wait in a queue; a link request waits
-//! for the person's answer and only a URL asked for this way can be opened.
+//! follow. Events that come before the UI subscribes wait in a queue; a link waits for the
+//! person's answer, and only web links (`http`, `https`) are ever handed to the browser.
+//!
+//! Most of a report's links never reach the navigation guard: the app's CSP (`frame-src`)
+//! stops the frame first, and the UI hears of it through its `securitypolicyviolation`
+//! event. Those that do reach the guard are refused there and asked about here.
 
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -12,8 +15,6 @@ use snapdesk_ops::desk::AppEvent;
 use snapdesk_ops::library::Library;
 use tauri::ipc::Channel;
 
-/// How long a link a report asked for stays openable after the request.
-const LINK_TTL: Duration = Duration::from_secs(300);
 /// At most one link prompt per this interval: a report cannot flood the UI with them.
 const LINK_EVERY: Duration = Duration::from_secs(2);
 /// How often the library is asked for changes made elsewhere.
@@ -23,7 +24,6 @@ pub const LIBRARY_POLL: Duration = Duration::from_millis(700);
 struct Inner {
     channel: Option<Channel<AppEvent>>,
     queued: Vec<AppEvent>,
-    links: HashMap<String, Instant>,
     last_link: Option<Instant>,
 }
 
@@ -72,31 +72,27 @@ impl Hub {
                 return;
             }
             inner.last_link = Some(now);
-            inner
-                .links
-                .retain(|_, at| now.duration_since(*at) < LINK_TTL);
-            inner.links.insert(url.to_string(), now);
         }
         self.send(AppEvent::LinkRequested {
             url: url.to_string(),
         });
     }
 
-    /// The URL, if a report asked for exactly it in the last 5 minutes (then forgotten).
-    pub fn take_link(&self, url: &str) -> Result<tauri::Url, Error> {
-        let mut inner = self.lock();
-        let fresh = inner
-            .links
-            .remove(url)
-            .is_some_and(|at| at.elapsed() < LINK_TTL);
-        if !fresh {
+    /// Checks a link the person confirmed: only `http` and `https` go to the browser.
+    pub fn confirmed_link(url: &str) -> Result<tauri::Url, Error> {
+        let parsed: tauri::Url = url
+            .parse()
+            .map_err(|_| Error::new(ErrorCode::InvalidInput, format!("{url:?} is not a URL")))?;
+        if !matches!(parsed.scheme(), "http" | "https") {
             return Err(Error::new(
                 ErrorCode::Forbidden,
-                "only a link a report asked for in the last 5 minutes can be opened",
+                format!(
+                    "only web links open in the browser, not {}: links",
+                    parsed.scheme()
+                ),
             ));
         }
-        url.parse()
-            .map_err(|_| Error::new(ErrorCode::InvalidInput, format!("{url:?} is not a URL")))
+        Ok(parsed)
     }
 
     /// Tells the UI when the library changes, whoever changed it.
@@ -129,31 +125,41 @@ mod tests {
     use super::*;
 
     #[test]
-    fn only_a_recently_requested_http_link_can_be_taken_once() {
-        let hub = Hub::default();
-        let url: tauri::Url = "https://example.com/doc?a=1".parse().unwrap();
-        assert!(hub.take_link(url.as_str()).is_err(), "never asked");
-        hub.link_requested(&url);
-        assert_eq!(hub.take_link(url.as_str()).unwrap(), url);
-        assert!(hub.take_link(url.as_str()).is_err(), "taken once");
-        let file: tauri::Url = "file:///etc/passwd".parse().unwrap();
-        hub.link_requested(&file);
-        assert!(hub.take_link(file.as_str()).is_err(), "only http and https");
+    fn only_web_links_are_handed_to_the_browser() {
+        let ok = Hub::confirmed_link("https://example.com/doc?a=1").unwrap();
+        assert_eq!(ok.as_str(), "https://example.com/doc?a=1");
+        assert!(Hub::confirmed_link("http://example.com/").is_ok());
+        for bad in [
+            "file:///etc/passwd",
+            "javascript:alert(1)",
+            "report://localhost/x/",
+            "nope",
+        ] {
+            assert!(Hub::confirmed_link(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]
     fn link_prompts_are_rate_limited_and_files_wait_for_the_ui() {
         let hub = Hub::default();
         hub.link_requested(&"https://a.example/".parse().unwrap());
+        assert!(hub.lock().last_link.is_some());
+        let first = hub.lock().last_link;
         hub.link_requested(&"https://b.example/".parse().unwrap());
-        assert!(
-            hub.take_link("https://b.example/").is_err(),
-            "second within 2 s dropped"
+        assert_eq!(
+            hub.lock().last_link,
+            first,
+            "a second within 2 s is dropped"
         );
+        hub.link_requested(&"file:///etc/passwd".parse().unwrap());
         hub.send(AppEvent::OpenFiles {
             paths: vec!["/x.zip".into()],
         });
         hub.send(AppEvent::LibraryChanged { seq: 3 });
-        assert_eq!(hub.lock().queued.len(), 1, "files wait; changes do not");
+        assert_eq!(
+            hub.lock().queued.len(),
+            1,
+            "files wait; changes and links do not"
+        );
     }
 }

@@ -257,6 +257,10 @@ pub struct App {
 pub struct Launch {
     /// `HOME` for the app (and WebKit); the test process's own by default.
     pub home: Option<PathBuf>,
+    /// More arguments after `--data-dir DIR` (files to open).
+    pub args: Vec<String>,
+    /// More environment for the app (through tauri-driver, which it inherits).
+    pub env: Vec<(String, String)>,
 }
 
 /// The app binary under test: `SNAPDESK_APP_BIN` (to measure another build, as
@@ -312,6 +316,9 @@ impl App {
             }
             driver.env("XDG_RUNTIME_DIR", runtime_dir.path());
         }
+        for (k, v) in &opts.env {
+            driver.env(k, v);
+        }
         let driver = driver
             .args([
                 "--port",
@@ -341,10 +348,15 @@ impl App {
             _serial: serial,
         };
         app.wait_driver_ready()?;
+        let mut args = vec![
+            "--data-dir".to_owned(),
+            app.data_dir.path().display().to_string(),
+        ];
+        args.extend(opts.args.iter().cloned());
         let caps = json!({
             "capabilities": { "alwaysMatch": { "tauri:options": {
                 "application": app_bin,
-                "args": ["--data-dir", app.data_dir.path()],
+                "args": args,
             }}}
         });
         let v = app.post_raw("/session", caps)?;
@@ -356,6 +368,11 @@ impl App {
             Ok(a.find_opt("[data-testid=app-root]")?.is_some())
         })?;
         Ok(app)
+    }
+
+    /// The X display the app runs on.
+    pub fn display(&self) -> &str {
+        &self._xvfb.display
     }
 
     /// The app's own data directory (its `--data-dir`).

@@ -245,3 +245,8 @@ pub fn lying_archive(dir: &Path) -> Result<(PathBuf, usize)> {
     out.finish()?;
     Ok((path, report.checks.len()))
 }
+
+/// An archive whose whole report is `html` (a report from another tool, or a hostile one).
+pub fn html_report(dir: &Path, name: &str, html: &str) -> Result<PathBuf> {
+    write_zip(&dir.join(name), vec![("index.html", text(html.to_owned()))])
+}

@@ -500,6 +500,7 @@ fn finding_9_webkit_writes_nothing_under_home_outside_the_data_directory() {
     {
         let app = App::launch_with(Launch {
             home: Some(home.path().to_path_buf()),
+            ..Default::default()
         })
         .unwrap();
         submit_open(&app, &zip);

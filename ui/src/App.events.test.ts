@@ -5,7 +5,8 @@ import App from "./App.svelte";
 import { createFakeBackend } from "./lib/backend";
 import { createJobsStore } from "./lib/jobs";
 import { createLibraryStore } from "./lib/library";
-import { libraryChanges, openFailures } from "./lib/opening";
+import { isLocalHost, libraryChanges, linkRequests, openFailures } from "./lib/opening";
+import { linkFromMessage } from "./lib/viewer";
 
 afterEach(() => {
   cleanup();
@@ -77,9 +78,37 @@ describe("a link a report asked for", () => {
     expect(backend.calls).not.toContain("openLink");
     expect(dialog.getAttribute("role")).toBe("alertdialog");
 
+    // Asked again within 2 s: ignored (a report cannot flood the person).
+    backend.emit({ kind: "link_requested", url });
+    expect(screen.queryByTestId("link-dialog")).toBeNull();
+    await new Promise((r) => setTimeout(r, 2050));
     backend.emit({ kind: "link_requested", url });
     await fireEvent.click(await screen.findByTestId("link-open"));
     await waitFor(() => expect(backend.calls).toContain("openLink"));
+  });
+
+  it("warns when the address is on this machine or the local network", async () => {
+    const { backend } = await setup();
+    backend.emit({ kind: "link_requested", url: "http://127.0.0.1:8080/admin" });
+    await screen.findByTestId("link-dialog");
+    expect(screen.getByTestId("link-local").textContent).toContain("this machine");
+    await fireEvent.click(screen.getByTestId("link-cancel"));
+    for (const [host, local] of [
+      ["localhost", true], ["report.localhost", true], ["10.1.2.3", true], ["172.20.0.1", true], ["172.32.0.1", false],
+      ["192.168.1.1", true], ["[::1]", true], ["example.com", false], ["8.8.8.8", false], ["169.254.169.254", true],
+    ] as const) {
+      expect(isLocalHost(host), host).toBe(local);
+    }
+  });
+
+  it("a link the report's frame posts is asked about; other messages and other windows are not", async () => {
+    await setup();
+    linkRequests.set("https://docs.example.com/kb/42?x=1");
+    expect((await screen.findByTestId("link-url")).textContent).toBe("https://docs.example.com/kb/42?x=1");
+    expect(linkFromMessage({ type: "snapdesk-link", url: "javascript:alert(1)" })).toBeNull();
+    expect(linkFromMessage({ type: "other", url: "https://a.example/" })).toBeNull();
+    expect(linkFromMessage("https://a.example/")).toBeNull();
+    expect(linkFromMessage({ type: "snapdesk-link", url: "https://a.example/" })).toBe("https://a.example/");
   });
 
   it("a second request while one is asked is ignored, and Escape cancels", async () => {

@@ -228,13 +228,48 @@ fn too_large_because(o: &OpenedArchive, limits: &ParseLimits) -> Option<String> 
     None
 }
 
-/// Builds what a viewer serves, once: the report as read at open (shared, not copied), a
+/// The one message a report page may send its viewer: "the person clicked this web link".
+/// A capturing click listener, first in the page, stops the navigation (the frame could
+/// not leave anyway: the viewer's CSP and navigation guard refuse it) and posts the link's
+/// full address to the parent, which asks the person before a browser gets it. A hostile
+/// page can post any address this way, as it could write any link: the person still reads
+/// the whole address and decides.
+pub const LINK_BRIDGE: &str = "<script>document.addEventListener('click',function(e){\
+var a=e.target&&e.target.closest?e.target.closest('a[href]'):null;\
+if(!a||!/^https?:/i.test(a.href))return;e.preventDefault();\
+parent.postMessage({type:'snapdesk-link',url:a.href},'*');},true);</script>";
+
+/// `html` with [`LINK_BRIDGE`] placed right after its `<head>` tag (or first, when it has
+/// none), so that it runs before the page's own scripts. Built once, when the report opens.
+pub fn with_link_bridge(html: &[u8]) -> Arc<[u8]> {
+    // Only the start of the document is searched: a `<head>` lies there or nowhere useful.
+    let window = &html[..html.len().min(64 * 1024)];
+    let lower = window.to_ascii_lowercase();
+    let at = lower
+        .windows(5)
+        .position(|w| w == b"<head")
+        .filter(|&i| matches!(lower.get(i + 5), Some(b'>' | b' ' | b'\t' | b'\n' | b'\r')))
+        .and_then(|i| {
+            lower[i..]
+                .iter()
+                .position(|&c| c == b'>')
+                .map(|j| i + j + 1)
+        })
+        .unwrap_or(0);
+    let mut out = Vec::with_capacity(html.len() + LINK_BRIDGE.len());
+    out.extend_from_slice(&html[..at]);
+    out.extend_from_slice(LINK_BRIDGE.as_bytes());
+    out.extend_from_slice(&html[at..]);
+    out.into()
+}
+
+/// Builds what a viewer serves, once: the report as read at open (with the link bridge), a
 /// notice instead of a report too large to show, or the page of text sections.
 pub fn prepare(o: &OpenedArchive, limits: &ParseLimits) -> PreparedView {
     let summary = ArchiveSummary::of(o, limits);
     let page: Arc<[u8]> = match (&o.html, too_large_because(o, limits)) {
         (Some(_), Some(why)) => notice_page(&summary.title, &why).into_bytes().into(),
-        (Some(html), None) => html.clone(),
+        (Some(html), None) => with_link_bridge(html),
         (None, _) => sections_page(
             &o.path.display().to_string(),
             &o.sections,
@@ -379,8 +414,10 @@ mod tests {
         assert_eq!(p.summary.claimed_counts.as_ref().unwrap().pass, 99);
         // The claim is carried as a claim; nothing here verified it.
         assert_eq!(p.summary.redacted, Some(true));
-        // The page is the very allocation read at open, not a copy.
-        assert!(Arc::ptr_eq(&p.page, o.html.as_ref().unwrap()));
+        // The page is the report read at open with the link bridge in front, built once.
+        let html = o.html.as_ref().unwrap();
+        assert_eq!(p.page.len(), html.len() + LINK_BRIDGE.len());
+        assert!(p.page.ends_with(&html[html.len() - 64..]));
     }
 
     #[test]
@@ -442,5 +479,28 @@ mod tests {
         assert_eq!(p.summary.claimed_counts, None);
         assert!(p.summary.report_shown);
         assert!(p.summary.notes.is_empty());
+    }
+}
+
+#[cfg(test)]
+mod link_bridge_tests {
+    use super::*;
+
+    #[test]
+    fn the_link_bridge_goes_right_after_head_or_first() {
+        let page = with_link_bridge(b"<!doctype html><HTML><Head lang=x><title>t</title></head>");
+        let text = std::str::from_utf8(&page).unwrap();
+        assert!(
+            text.starts_with("<!doctype html><HTML><Head lang=x><script>"),
+            "{text}"
+        );
+        assert!(text.ends_with("<title>t</title></head>"));
+        let bare = with_link_bridge(b"<p>no head</p>");
+        assert!(std::str::from_utf8(&bare).unwrap().starts_with(LINK_BRIDGE));
+        // `<header>` is not `<head>`.
+        let header = with_link_bridge(b"<header>x</header>");
+        assert!(std::str::from_utf8(&header)
+            .unwrap()
+            .starts_with(LINK_BRIDGE));
     }
 }

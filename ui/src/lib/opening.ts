@@ -16,8 +16,14 @@ export interface OpenFailure {
 /** Files that could not be opened, for the notice the app shows (cleared by the person). */
 export const openFailures = writable<OpenFailure[]>([]);
 
+/** The last web link a report asked to open (the app asks the person about it). */
+export const linkRequests = writable<string | null>(null);
+
 /** Bumped on every library change (this app's or another process's, such as the CLI). */
 export const libraryChanges = writable(0);
+
+/** At most one link question per this interval: a report cannot flood the person with them. */
+export const LINK_EVERY_MS = 2000;
 
 /** Opens each path in turn; resolves with how many opened. */
 export async function openPaths(
@@ -48,4 +54,15 @@ export async function openPaths(
 export function isOpenShortcut(event: KeyboardEvent, mac: boolean): boolean {
   const mod = mac ? event.metaKey : event.ctrlKey;
   return mod && !event.shiftKey && !event.altKey && event.key.toLowerCase() === "o";
+}
+
+/** True for loopback, `*.localhost`, link-local and private (RFC 1918, ULA) addresses. */
+export function isLocalHost(hostname: string): boolean {
+  const h = hostname.toLowerCase().replace(/^\[|\]$/g, "");
+  if (h === "localhost" || h.endsWith(".localhost") || h.endsWith(".local")) return true;
+  if (h === "::1" || h === "::" || h.startsWith("fe80:") || /^f[cd][0-9a-f]{2}:/.test(h)) return true;
+  const v4 = /^(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(h);
+  if (!v4) return false;
+  const [a, b] = [Number(v4[1]), Number(v4[2])];
+  return a === 127 || a === 10 || a === 0 || (a === 169 && b === 254) || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168);
 }

@@ -4,7 +4,9 @@
  * Nothing the frame says is trusted: the header shows what the Rust side
  * counted and verified when it opened the archive, and messages the report
  * posts to its parent are ignored (a security review changed the header's
- * count with one `postMessage`).
+ * count with one `postMessage`), but for one: `{type: "snapdesk-link", url}`,
+ * posted by the link bridge the viewer puts in every report page when a web
+ * link is clicked. It only ever opens a question with the whole address.
  */
 
 import type { ArchiveSummary } from "./bindings/ArchiveSummary";
@@ -47,4 +49,12 @@ export function integrityLabel(s: ArchiveSummary): IntegrityLabel {
     text: "unverified",
     title: "The archive has no manifest, so its contents cannot be checked against one",
   };
+}
+
+/** The web address in a link-bridge message, or null for anything else. */
+export function linkFromMessage(data: unknown): string | null {
+  if (typeof data !== "object" || data === null) return null;
+  const d = data as Record<string, unknown>;
+  if (d.type !== "snapdesk-link" || typeof d.url !== "string" || d.url.length > 8192) return null;
+  return /^https?:\/\//i.test(d.url) ? d.url : null;
 }

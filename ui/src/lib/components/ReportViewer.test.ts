@@ -198,3 +198,19 @@ describe("checks beside the report", () => {
     expect(screen.getAllByTestId("check-item").map((i) => i.dataset.check)).toEqual(["storage.free"]);
   });
 });
+
+describe("links from the report", () => {
+  it("only a link message from its own frame becomes a link request", async () => {
+    const { linkRequests } = await import("../opening");
+    const { get } = await import("svelte/store");
+    linkRequests.set(null);
+    setup();
+    const frame = screen.getByTestId("report-frame") as HTMLIFrameElement;
+    const data = { type: "snapdesk-link", url: "https://docs.example.com/kb/42" };
+    window.dispatchEvent(new MessageEvent("message", { data, source: window }));
+    expect(get(linkRequests)).toBeNull();
+    window.dispatchEvent(new MessageEvent("message", { data, source: frame.contentWindow }));
+    expect(get(linkRequests)).toBe("https://docs.example.com/kb/42");
+    linkRequests.set(null);
+  });
+});
