@@ -92,6 +92,14 @@ pub const MIGRATIONS: &[&str] = &[
         at TEXT NOT NULL
     );
     "#,
+    // 3: whether the archive's entries matched its manifest when it was stored (`verified`,
+    // `mismatch`, `unverifiable`; NULL for entries stored before this was recorded) and what
+    // differed, as JSON.
+    r#"
+    ALTER TABLE entries ADD COLUMN integrity TEXT;
+    ALTER TABLE entries ADD COLUMN integrity_detail TEXT;
+    CREATE INDEX entries_integrity ON entries(integrity);
+    "#,
 ];
 
 /// The schema version this build writes.

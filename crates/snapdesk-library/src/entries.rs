@@ -18,14 +18,18 @@ pub(crate) const ENTRY_COLUMNS: &str = "e.id, e.sha256, e.size, e.kind, e.title,
     e.deployment_id, e.deployment_name, e.node_id, e.host_name, e.created_at, e.completed_at,
     e.added_at, e.last_opened_at, e.expires_at, e.redacted, e.has_iggy, e.n_pass, e.n_warn,
     e.n_fail, e.n_info, e.n_error, e.n_skipped, e.pinned, e.note, e.evicted_at,
-    (SELECT group_concat(tag, char(31)) FROM (SELECT tag FROM tags t WHERE t.entry_id = e.id ORDER BY tag))";
+    (SELECT group_concat(tag, char(31)) FROM (SELECT tag FROM tags t WHERE t.entry_id = e.id ORDER BY tag)),
+    e.integrity,
+    EXISTS (SELECT 1 FROM origins o WHERE o.entry_id = e.id AND o.kind = 'remote')";
 
 pub(crate) fn entry_of(r: &Row<'_>) -> rusqlite::Result<Entry> {
     let tags: Option<String> = r.get(26)?;
     let expires_at: Option<String> = r.get(14)?;
     let evicted_at: Option<String> = r.get(25)?;
+    // Evicted, from a Supervisor, and not past the server's retention (when known).
+    let remote: bool = r.get(28)?;
     let downloadable =
-        evicted_at.is_some() && expires_at.as_deref().is_some_and(|x| x > now().as_str());
+        evicted_at.is_some() && remote && expires_at.as_deref().is_none_or(|x| x > now().as_str());
     Ok(Entry {
         id: r.get::<_, i64>(0)?.to_string(),
         sha256: r.get(1)?,
@@ -59,6 +63,10 @@ pub(crate) fn entry_of(r: &Row<'_>) -> rusqlite::Result<Entry> {
             .unwrap_or_default(),
         evicted_at,
         downloadable,
+        integrity: r
+            .get::<_, Option<String>>(27)?
+            .as_deref()
+            .and_then(crate::model::integrity_of),
     })
 }
 
@@ -152,7 +160,18 @@ impl Library {
                 origins.push(OriginRecord { origin, at });
             }
         }
-        Ok(EntryDetail { entry, origins })
+        let integrity_detail = conn
+            .query_row(
+                "SELECT integrity_detail FROM entries WHERE id = ?1",
+                [id],
+                |r| r.get::<_, Option<String>>(0),
+            )?
+            .and_then(|j| serde_json::from_str(&j).ok());
+        Ok(EntryDetail {
+            entry,
+            origins,
+            integrity_detail,
+        })
     }
 
     /// Checks matching `q`, failures first, each with its entry and node.
