@@ -110,7 +110,12 @@ pub fn show(d: &EntryDetail, checks: &[CheckRow]) -> String {
             "\nevicted {ev} for the size budget; {}",
             if e.downloadable {
                 format!(
-                    "the Supervisor still keeps it: `snapdesk library fetch {}` downloads it again",
+                    "the Supervisor {}: `snapdesk library fetch {}` downloads it again",
+                    if e.expires_at.is_some() {
+                        "still keeps it"
+                    } else {
+                        "may still keep it (the context records no plan)"
+                    },
                     e.id
                 )
             } else if e.expires_at.is_some() {
