@@ -452,6 +452,12 @@ async fn a_broken_download_resumes_with_range_and_an_expired_url_is_refreshed_on
         std::fs::read(&dest2).unwrap(),
         std::fs::read(&reference).unwrap()
     );
+    // Hashed while written, across the break: the hash is the whole file's.
+    {
+        use sha2::Digest;
+        let whole = hex::encode(sha2::Sha256::digest(std::fs::read(&reference).unwrap()));
+        assert_eq!(d.sha256, whole);
+    }
 
     // Without a snapshot to refresh from, an expired URL is a clear error and nothing is left.
     let dest3 = tmp.path().join("c.zip");

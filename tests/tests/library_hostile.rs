@@ -298,6 +298,13 @@ fn every_hostile_archive_is_refused_with_its_error_and_the_library_unchanged() {
         assert_eq!(v["error"]["code"], *code, "{kind}: {v}");
         let msg = v["error"]["message"].as_str().unwrap();
         assert!(msg.contains(says), "{kind}: {msg:?} should say {says:?}");
+        // The user's file, never the library's temp copy of it.
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        assert!(msg.contains(&name), "{kind}: {msg:?} should name {name}");
+        assert!(
+            !msg.contains(".partial") && !msg.contains("library/tmp"),
+            "{kind}: {msg:?} names the temp copy"
+        );
         assert!(
             !msg.contains('\x1b'),
             "{kind}: a raw control character: {msg:?}"

@@ -233,3 +233,51 @@ fn kill_9_of_a_download_into_the_library_at_random_moments_leaves_it_consistent(
         "only {killed} kills landed mid-download"
     );
 }
+
+#[test]
+fn kill_9_of_collect_while_it_writes_into_the_library_leaves_no_temp_file() {
+    let tmp = tempfile::tempdir().unwrap();
+    let home = tmp.path().join("home");
+    let lib_tmp = home.join("data/library/tmp");
+    let mut landed = 0;
+    for round in 0..3 {
+        let mut child = snapdesk(&home)
+            .args(["collect", "--no-iggy"])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        // Kill the moment the archive's temp file appears: mid-write.
+        let start = Instant::now();
+        let mut seen = None;
+        while start.elapsed() < Duration::from_secs(60) {
+            if child.try_wait().unwrap().is_some() {
+                break;
+            }
+            seen = std::fs::read_dir(&lib_tmp).ok().and_then(|rd| {
+                rd.flatten()
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .next()
+            });
+            if seen.is_some() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        let _ = child.kill();
+        child.wait().unwrap();
+        if let Some(name) = seen {
+            landed += 1;
+            assert!(
+                name.starts_with(&format!("imp-{}-", child.id())),
+                "round {round}: the temp file {name} is not owned by the collecting process"
+            );
+        }
+        assert_consistent(&home, &format!("collect round {round}"));
+        let left: Vec<_> = std::fs::read_dir(&lib_tmp)
+            .map(|rd| rd.flatten().map(|e| e.file_name()).collect())
+            .unwrap_or_default();
+        assert!(left.is_empty(), "round {round}: {left:?}");
+    }
+    assert!(landed > 0, "no kill landed while collect was writing");
+}

@@ -15,6 +15,9 @@ pub struct KnownDeployment {
     pub id: String,
     #[serde(default)]
     pub name: String,
+    /// Its plan, when a person said (the API does not): how long the server keeps snapshots.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plan: Option<crate::models::Plan>,
 }
 
 /// As a person types it: `ID=NAME`, or `ID` when it has no name.
@@ -181,6 +184,14 @@ impl Contexts {
 }
 
 impl Context {
+    /// The plan recorded for a deployment of this context, if any.
+    pub fn plan_of(&self, deployment: u64) -> Option<crate::models::Plan> {
+        self.deployments
+            .iter()
+            .find(|d| d.id_u64().ok() == Some(deployment))
+            .and_then(|d| d.plan)
+    }
+
     /// A deployment by id or by name; with none given, the only one known.
     pub fn deployment(&self, given: Option<&str>) -> Result<u64, Error> {
         match given {
@@ -232,6 +243,7 @@ mod tests {
                 deployments: vec![KnownDeployment {
                     id: "611298765432109056".into(),
                     name: "events-prod".into(),
+                    plan: Some(crate::models::Plan::Enterprise),
                 }],
             },
         )

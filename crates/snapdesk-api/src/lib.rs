@@ -13,4 +13,6 @@ pub mod retry;
 
 pub use client::{Client, ClientOptions, DownloadProgress};
 pub use error::{ApiError, Permission};
-pub use models::{CreateSnapshot, Page, Snapshot, SnapshotItem, SnapshotState, SnapshotStatus};
+pub use models::{
+    CreateSnapshot, Page, Plan, Snapshot, SnapshotItem, SnapshotState, SnapshotStatus,
+};

@@ -354,3 +354,59 @@ mod tests {
         assert_eq!(g[1].state, SnapshotState::Completed);
     }
 }
+
+/// A Supervisor plan. The API does not say which plan a deployment is on; a person who knows
+/// it records it in the context, and the library then knows when the server deletes a
+/// snapshot (its retention, counted from the snapshot's creation).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum Plan {
+    Basic,
+    Pro,
+    Enterprise,
+}
+
+impl Plan {
+    /// How long the server keeps a snapshot (the API page: Basic 7, Pro 14, Enterprise 90 days).
+    pub fn retention_days(self) -> i64 {
+        match self {
+            Plan::Basic => 7,
+            Plan::Pro => 14,
+            Plan::Enterprise => 90,
+        }
+    }
+
+    /// How many snapshots a deployment may hold.
+    pub fn snapshot_limit(self) -> usize {
+        match self {
+            Plan::Basic => 3,
+            Plan::Pro => 5,
+            Plan::Enterprise => 20,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Plan::Basic => "basic",
+            Plan::Pro => "pro",
+            Plan::Enterprise => "enterprise",
+        }
+    }
+
+    /// When the server deletes a snapshot created at `created_at`.
+    pub fn expiry(self, created_at: DateTime<Utc>) -> DateTime<Utc> {
+        created_at + chrono::Duration::days(self.retention_days())
+    }
+}
+
+impl std::str::FromStr for Plan {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "basic" => Ok(Plan::Basic),
+            "pro" => Ok(Plan::Pro),
+            "enterprise" => Ok(Plan::Enterprise),
+            _ => Err(format!("{s:?} is not a plan: say basic, pro or enterprise")),
+        }
+    }
+}

@@ -28,6 +28,10 @@ pub enum ContextCommand {
         /// A known deployment, `ID` or `ID=NAME` (repeatable).
         #[arg(long = "deployment", value_name = "ID[=NAME]")]
         deployments: Vec<String>,
+        /// The Supervisor plan of these deployments (basic, pro, enterprise), when known:
+        /// the library then knows until when the server keeps a downloaded snapshot.
+        #[arg(long, value_name = "PLAN", value_parser = clap::value_parser!(snapdesk_api::Plan))]
+        plan: Option<snapdesk_api::Plan>,
         /// Keep the key that is already stored for this context.
         #[arg(long)]
         keep_key: bool,
@@ -110,6 +114,7 @@ pub fn run(cmd: ContextCommand, paths: &AppPaths, out: &Output) -> CmdResult {
             url,
             label,
             deployments,
+            plan,
             keep_key,
             check,
         } => {
@@ -118,6 +123,7 @@ pub fn run(cmd: ContextCommand, paths: &AppPaths, out: &Output) -> CmdResult {
                 url,
                 label,
                 deployments,
+                plan,
             };
             add(paths, new, keep_key, check, out)
         }

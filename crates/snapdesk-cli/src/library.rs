@@ -52,6 +52,10 @@ pub enum LibraryCommand {
         /// Every node of the snapshot with this name, as a check-by-node matrix.
         #[arg(long, value_name = "NAME", conflicts_with_all = ["a", "b"])]
         snapshot: Option<String>,
+        /// With --snapshot: the deployment (id or name) whose snapshot it is, when several
+        /// deployments have a snapshot of that name.
+        #[arg(long, value_name = "ID|NAME")]
+        deployment: Option<String>,
     },
     /// Copy an entry's archive to a file or directory.
     Export {
@@ -82,6 +86,30 @@ pub enum LibraryCommand {
     },
     /// Re-hash every archive and check that catalog and store agree.
     Verify,
+    /// The files inside an entry's archive, the nested iggy-data.zip's included, with their
+    /// sizes (nothing is extracted).
+    Files { id: String },
+    /// Write one file of an entry's archive to standard output, raw (PATH as `library files`
+    /// shows it). On a terminal only plain text is written, unless --force.
+    Cat {
+        id: String,
+        path: String,
+        /// Write it to a terminal even if it is not plain text (escape sequences included).
+        #[arg(long)]
+        force: bool,
+        /// At most this many MiB (the rest is cut, and said so on standard error).
+        #[arg(long, default_value = "64", value_name = "MIB", value_parser = crate::args::mib)]
+        max_mib: u64,
+    },
+    /// Download an evicted entry's archive again from the Supervisor that still keeps it.
+    Fetch { id: String },
+}
+
+impl LibraryCommand {
+    /// Whether the command talks to a Supervisor (for the hints on failure).
+    pub fn is_remote(&self) -> bool {
+        matches!(self, Self::Fetch { .. })
+    }
 }
 
 fn id(s: &str) -> Result<i64, Failure> {
@@ -173,9 +201,20 @@ pub fn run(cmd: LibraryCommand, paths: &AppPaths, out: &Output) -> CmdResult {
             let items = lib.search(&q, limit).map_err(lib_err)?;
             out.print(&Items { items }, |i| render::hits(&i.items))
         }
-        LibraryCommand::Diff { a, b, snapshot } => {
+        LibraryCommand::Diff {
+            a,
+            b,
+            snapshot,
+            deployment,
+        } => {
+            if snapshot.is_none() && deployment.is_some() {
+                return Err(Error::invalid_input(
+                    "--deployment goes with --snapshot NAME: two entries are compared by id",
+                )
+                .into());
+            }
             if let Some(name) = snapshot {
-                let m = lib.matrix(&name, None).map_err(lib_err)?;
+                let m = lib.matrix(&name, deployment.as_deref()).map_err(lib_err)?;
                 return out.print(&m, render::matrix);
             }
             let (a, b) = (
@@ -262,6 +301,17 @@ pub fn run(cmd: LibraryCommand, paths: &AppPaths, out: &Output) -> CmdResult {
             let c = lib.gc().map_err(lib_err)?;
             out.print(&c, render::gc)
         }
+        LibraryCommand::Files { id: s } => {
+            let items = library::entry_files(&lib, id(&s)?, &cancel)?;
+            out.print(&Items { items }, |i| render::files(&i.items))
+        }
+        LibraryCommand::Cat {
+            id: s,
+            path,
+            force,
+            max_mib,
+        } => cat(&lib, id(&s)?, &path, force, max_mib, &cancel, out),
+        LibraryCommand::Fetch { id: s } => fetch(paths, &lib, id(&s)?, &cancel, out),
         LibraryCommand::Verify => {
             let v = lib.verify(&cancel).map_err(lib_err)?;
             if v.is_clean() {
@@ -278,5 +328,123 @@ pub fn run(cmd: LibraryCommand, paths: &AppPaths, out: &Output) -> CmdResult {
                 ))
             }
         }
+    }
+}
+
+/// Whether bytes are plain text a terminal shows as they are: UTF-8 with no control
+/// character but line breaks and tabs (an escape sequence could rewrite the screen).
+fn plain_text(bytes: &[u8]) -> bool {
+    std::str::from_utf8(bytes).is_ok_and(|t| {
+        !t.chars()
+            .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+    })
+}
+
+fn cat(
+    lib: &Library,
+    id: i64,
+    file: &str,
+    force: bool,
+    max_mib: u64,
+    cancel: &Cancel,
+    out: &Output,
+) -> CmdResult {
+    use std::io::{IsTerminal, Write};
+    let got = library::entry_file(lib, id, file, max_mib.saturating_mul(1024 * 1024), cancel)?;
+    if out.json() {
+        #[derive(Serialize)]
+        struct Cat<'a> {
+            path: &'a str,
+            total: u64,
+            truncated: bool,
+            /// The bytes as text, when they are plain text.
+            text: Option<&'a str>,
+            /// The bytes in hex, when they are not.
+            hex: Option<String>,
+        }
+        let text = plain_text(&got.bytes)
+            .then(|| std::str::from_utf8(&got.bytes).ok())
+            .flatten();
+        return out.print(
+            &Cat {
+                path: file,
+                total: got.total,
+                truncated: got.truncated,
+                text,
+                hex: text.is_none().then(|| hex_of(&got.bytes)),
+            },
+            |_| String::new(),
+        );
+    }
+    let stdout = std::io::stdout();
+    if stdout.is_terminal() && !force && !plain_text(&got.bytes) {
+        return Err(Error::invalid_input(format!(
+            "{file} is not plain text: it is not written to a terminal"
+        ))
+        .with_hint(format!(
+            "redirect it to a file (`snapdesk library cat {id} '{file}' > FILE`), or pass \
+             --force to write it to the terminal anyway"
+        ))
+        .into());
+    }
+    let mut w = stdout.lock();
+    w.write_all(&got.bytes).map_err(Error::from)?;
+    w.flush().map_err(Error::from)?;
+    if got.truncated {
+        out.note(&format!(
+            "note: cut at {} of {} bytes (--max-mib)",
+            got.bytes.len(),
+            got.total
+        ));
+    }
+    Ok(())
+}
+
+fn hex_of(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        let _ = write!(s, "{b:02x}");
+    }
+    s
+}
+
+fn fetch(paths: &AppPaths, lib: &Library, id: i64, cancel: &Cancel, out: &Output) -> CmdResult {
+    let again = library::download_again_target(paths, lib, id)?;
+    let remote = again.target.connect()?;
+    let bars = crate::render::Bars::new(out.live());
+    let got = crate::context::runtime()?.block_on(async {
+        let on_signal = cancel.clone();
+        tokio::spawn(async move {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                on_signal.cancel();
+            }
+        });
+        library::download_again(&remote, lib, id, again.snapshot_id, cancel, &|p| {
+            bars.show(p)
+        })
+        .await
+    });
+    bars.clear();
+    let got = got?;
+    let text = render::fetched(id, &got);
+    match got.error() {
+        Some(e) => Err(Failure::with_partial(e, &got, text)),
+        None => out.print(&got, |_| text),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_plain_text_counts_as_text_for_a_terminal() {
+        assert!(plain_text(b"a line\n\tand another\r\n"));
+        assert!(plain_text("caf\u{e9}".as_bytes()));
+        assert!(!plain_text(b"\x1b[2Jcleared"));
+        assert!(!plain_text(b"nul\x00byte"));
+        assert!(!plain_text(b"\xff\xfe"));
+        assert_eq!(hex_of(b"\x00\xffA"), "00ff41");
     }
 }

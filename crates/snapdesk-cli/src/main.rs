@@ -94,6 +94,7 @@ impl Command {
             Command::Context(_) => Doing::Context,
             Command::Collect(_) => Doing::Collect,
             Command::Snapshots { command, .. } => command.doing(),
+            Command::Library(cmd) if cmd.is_remote() => Doing::Download,
             _ => Doing::Other,
         }
     }

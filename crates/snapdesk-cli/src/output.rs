@@ -77,6 +77,11 @@ impl Output {
         Self { json }
     }
 
+    /// Whether the run prints JSON.
+    pub fn json(&self) -> bool {
+        self.json
+    }
+
     /// Progress bars and live lines: only for a person at a terminal.
     pub fn live(&self) -> bool {
         !self.json && std::io::stderr().is_terminal()

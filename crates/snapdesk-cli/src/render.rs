@@ -169,6 +169,7 @@ pub fn downloads(r: &DownloadReport) -> String {
                 path,
                 bytes,
                 resumed_from,
+                ..
             } => {
                 let resumed = match resumed_from {
                     Some(b) => format!(" (resumed: {b} bytes were kept from an earlier run)"),

@@ -3,6 +3,7 @@
 use snapdesk_ops::library::{
     CheckRow, Collected, Diff, Entry, EntryDetail, Hit, Imported, Matrix, Verified,
 };
+use snapdesk_report::archive::IntegrityState;
 
 fn node(e: &Entry) -> &str {
     e.node_id
@@ -26,6 +27,9 @@ pub fn entries(items: &[Entry]) -> String {
         }
         if e.has_iggy {
             flags.push("iggy".to_owned());
+        }
+        if e.integrity == Some(IntegrityState::Mismatch) {
+            flags.push("INTEGRITY MISMATCH".to_owned());
         }
         if e.evicted_at.is_some() {
             flags.push(if e.downloadable {
@@ -77,6 +81,53 @@ pub fn show(d: &EntryDetail, checks: &[CheckRow]) -> String {
         if e.has_iggy { "yes" } else { "no" },
         if e.pinned { "yes" } else { "no" },
     );
+    s.push_str(&format!(
+        "\nintegrity {}",
+        match e.integrity {
+            Some(IntegrityState::Verified) => "verified: every entry matches the manifest",
+            Some(IntegrityState::Mismatch) => "MISMATCH: the archive is not what its manifest says",
+            Some(IntegrityState::Unverifiable) => "unverifiable: no manifest",
+            None => "not recorded (stored by an older Snapdesk)",
+        }
+    ));
+    if let Some(i) = d
+        .integrity_detail
+        .as_ref()
+        .filter(|i| i.state == IntegrityState::Mismatch)
+    {
+        for (what, names) in [
+            ("differ", &i.mismatched),
+            ("missing", &i.missing),
+            ("not listed", &i.unlisted),
+        ] {
+            if !names.is_empty() {
+                s.push_str(&format!("\n  {what}: {}", names.join(", ")));
+            }
+        }
+    }
+    if let Some(ev) = &e.evicted_at {
+        s.push_str(&format!(
+            "\nevicted {ev} for the size budget; {}",
+            if e.downloadable {
+                format!(
+                    "the Supervisor {}: `snapdesk library fetch {}` downloads it again",
+                    if e.expires_at.is_some() {
+                        "still keeps it"
+                    } else {
+                        "may still keep it (the context records no plan)"
+                    },
+                    e.id
+                )
+            } else if e.expires_at.is_some() {
+                "the Supervisor's retention has deleted it".to_owned()
+            } else {
+                "no known Supervisor keeps it".to_owned()
+            }
+        ));
+    }
+    if let Some(x) = &e.expires_at {
+        s.push_str(&format!("\nthe Supervisor keeps it until {x}"));
+    }
     if !e.note.is_empty() {
         s.push_str(&format!("\nnote: {}", e.note));
     }
@@ -218,6 +269,42 @@ pub fn verified(v: &Verified) -> String {
     ] {
         for x in list {
             s.push_str(&format!("\n{what}: {x}"));
+        }
+    }
+    s
+}
+
+pub fn files(items: &[snapdesk_ops::library::ArchiveFile]) -> String {
+    if items.is_empty() {
+        return "no files".into();
+    }
+    let mut s = format!("{:>12} {:>12}  {:<6}  path\n", "size", "compressed", "kind");
+    for f in items {
+        let kind = serde_json::to_value(f.kind)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default();
+        s.push_str(&format!(
+            "{:>12} {:>12}  {:<6}  {}\n",
+            f.size, f.compressed, kind, f.path
+        ));
+    }
+    s.trim_end().to_owned()
+}
+
+pub fn fetched(id: i64, got: &snapdesk_ops::library::LibraryDownload) -> String {
+    use snapdesk_ops::library::Stored;
+    let mut s = crate::render::downloads(&got.download);
+    for st in &got.library {
+        if let Stored::Yes { entry, .. } = st {
+            if entry.id == id.to_string() {
+                s.push_str(&format!("\nentry {id} has its archive again"));
+            } else {
+                s.push_str(&format!(
+                    "\nthe Supervisor's archive differs from the one entry {id} had: stored as entry {}",
+                    entry.id
+                ));
+            }
         }
     }
     s

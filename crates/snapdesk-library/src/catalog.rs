@@ -6,7 +6,9 @@ use std::io::Read;
 use std::path::Path;
 
 use snapdesk_core::Cancel;
-use snapdesk_report::archive::{self, ArchiveKind, Limits, OpenedArchive, IGGY_DATA_ENTRY};
+use snapdesk_report::archive::{
+    self, ArchiveKind, Integrity, Limits, OpenedArchive, IGGY_DATA_ENTRY,
+};
 use snapdesk_report::{Status, StatusCounts};
 
 use crate::error::{LibraryError, Result};
@@ -42,6 +44,8 @@ pub struct Described {
     pub has_iggy: bool,
     pub counts: StatusCounts,
     pub checks: Vec<NewCheck>,
+    /// Whether the entries are what the manifest says (checked while reading).
+    pub integrity: Integrity,
 }
 
 pub(crate) fn status_str(s: Status) -> &'static str {
@@ -229,5 +233,6 @@ pub fn from_opened(o: &OpenedArchive, has_iggy: bool) -> Described {
         has_iggy,
         counts,
         checks,
+        integrity: o.integrity.clone(),
     }
 }

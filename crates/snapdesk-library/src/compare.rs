@@ -171,22 +171,40 @@ impl Library {
 
     /// The nodes of the snapshot `name` (optionally of one deployment) side by side.
     pub fn matrix(&self, name: &str, deployment: Option<&str>) -> Result<Matrix> {
-        let entries: Vec<(i64, String)> = {
+        let found: Vec<(i64, String, Option<String>)> = {
             let conn = self.lock();
             let mut st = conn.prepare(
-                "SELECT id, coalesce(node_id, host_name, CAST(id AS TEXT)) FROM entries
+                "SELECT id, coalesce(node_id, host_name, CAST(id AS TEXT)),
+                        coalesce(deployment_name, deployment_id) FROM entries
                  WHERE snapshot_name = ?1 AND (?2 IS NULL OR deployment_id = ?2
                        OR deployment_name = ?2)
                  ORDER BY node_id, host_name, id",
             )?;
-            let rows = st.query_map(params![name, deployment], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            let rows = st.query_map(params![name, deployment], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            })?;
             rows.collect::<rusqlite::Result<_>>()?
         };
-        if entries.is_empty() {
-            return Err(LibraryError::NotFound(format!(
-                "no library entry of a snapshot named {name:?}"
+        if found.is_empty() {
+            return Err(LibraryError::NotFound(match deployment {
+                Some(d) => {
+                    format!("no library entry of a snapshot named {name:?} in deployment {d}")
+                }
+                None => format!("no library entry of a snapshot named {name:?}"),
+            }));
+        }
+        // Snapshot names are unique per deployment only: two deployments' nodes side by side
+        // would read as one snapshot's.
+        let deployments: std::collections::BTreeSet<&str> =
+            found.iter().filter_map(|(_, _, d)| d.as_deref()).collect();
+        if deployment.is_none() && deployments.len() > 1 {
+            return Err(LibraryError::Invalid(format!(
+                "snapshots named {name:?} come from {} deployments ({}): name one",
+                deployments.len(),
+                deployments.into_iter().collect::<Vec<_>>().join(", ")
             )));
         }
+        let entries: Vec<(i64, String)> = found.into_iter().map(|(i, n, _)| (i, n)).collect();
         let mut by_check: BTreeMap<String, (String, Vec<Option<String>>)> = BTreeMap::new();
         for (i, (id, _)) in entries.iter().enumerate() {
             for (cid, c) in self.check_map(*id)? {

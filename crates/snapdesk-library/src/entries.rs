@@ -18,14 +18,18 @@ pub(crate) const ENTRY_COLUMNS: &str = "e.id, e.sha256, e.size, e.kind, e.title,
     e.deployment_id, e.deployment_name, e.node_id, e.host_name, e.created_at, e.completed_at,
     e.added_at, e.last_opened_at, e.expires_at, e.redacted, e.has_iggy, e.n_pass, e.n_warn,
     e.n_fail, e.n_info, e.n_error, e.n_skipped, e.pinned, e.note, e.evicted_at,
-    (SELECT group_concat(tag, char(31)) FROM (SELECT tag FROM tags t WHERE t.entry_id = e.id ORDER BY tag))";
+    (SELECT group_concat(tag, char(31)) FROM (SELECT tag FROM tags t WHERE t.entry_id = e.id ORDER BY tag)),
+    e.integrity,
+    EXISTS (SELECT 1 FROM origins o WHERE o.entry_id = e.id AND o.kind = 'remote')";
 
 pub(crate) fn entry_of(r: &Row<'_>) -> rusqlite::Result<Entry> {
     let tags: Option<String> = r.get(26)?;
     let expires_at: Option<String> = r.get(14)?;
     let evicted_at: Option<String> = r.get(25)?;
+    // Evicted, from a Supervisor, and not past the server's retention (when known).
+    let remote: bool = r.get(28)?;
     let downloadable =
-        evicted_at.is_some() && expires_at.as_deref().is_some_and(|x| x > now().as_str());
+        evicted_at.is_some() && remote && expires_at.as_deref().is_none_or(|x| x > now().as_str());
     Ok(Entry {
         id: r.get::<_, i64>(0)?.to_string(),
         sha256: r.get(1)?,
@@ -59,6 +63,10 @@ pub(crate) fn entry_of(r: &Row<'_>) -> rusqlite::Result<Entry> {
             .unwrap_or_default(),
         evicted_at,
         downloadable,
+        integrity: r
+            .get::<_, Option<String>>(27)?
+            .as_deref()
+            .and_then(crate::model::integrity_of),
     })
 }
 
@@ -158,36 +166,58 @@ impl Library {
                 origins.push(OriginRecord { origin, at });
             }
         }
-        Ok(EntryDetail { entry, origins })
+        let integrity_detail = conn
+            .query_row(
+                "SELECT integrity_detail FROM entries WHERE id = ?1",
+                [id],
+                |r| r.get::<_, Option<String>>(0),
+            )?
+            .and_then(|j| serde_json::from_str(&j).ok());
+        Ok(EntryDetail {
+            entry,
+            origins,
+            integrity_detail,
+        })
     }
 
     /// Checks matching `q`, failures first, each with its entry and node.
     pub fn search(&self, q: &Query, limit: u32) -> Result<Vec<Hit>> {
         let mut conds = Vec::new();
         let mut args = Vec::new();
-        let join = match q.fts() {
+        // Two steps: the ranked ids of the matches first, reading only the covering index
+        // `checks_rank` (status, entry, category) for each match, then the rows of the few
+        // that are shown. Reading every match's row to rank it took most of a search's time.
+        let from = match q.fts() {
             Some(m) => {
                 conds.push("checks_fts MATCH ?".to_owned());
                 args.push(Value::Text(m));
-                "JOIN checks_fts ON checks_fts.rowid = c.id"
+                "checks_fts JOIN checks c INDEXED BY checks_rank ON c.id = checks_fts.rowid"
             }
-            None => "",
+            None => "checks c",
         };
         q.check_sql(&mut conds, &mut args);
-        q.entry_sql(&mut conds, &mut args);
+        let mut entry_conds = Vec::new();
+        q.entry_sql(&mut entry_conds, &mut args);
+        let join_entries = if entry_conds.is_empty() {
+            ""
+        } else {
+            "JOIN entries e ON e.id = c.entry_id"
+        };
+        conds.extend(entry_conds);
         let wh = if conds.is_empty() {
             String::new()
         } else {
             format!("WHERE {}", conds.join(" AND "))
         };
         args.push(Value::Integer(limit.into()));
+        let order = "ORDER BY CASE c.status WHEN 'fail' THEN 0 WHEN 'error' THEN 1
+                      WHEN 'warn' THEN 2 ELSE 3 END, c.entry_id DESC, c.id";
         let sql = format!(
-            "SELECT c.entry_id, c.check_id, c.category, c.title, c.status, c.summary,
+            "WITH top AS (SELECT c.id FROM {from} {join_entries} {wh} {order} LIMIT ?)
+             SELECT c.entry_id, c.check_id, c.category, c.title, c.status, c.summary,
                     e.snapshot_name, e.deployment_name, coalesce(e.node_id, e.host_name)
-             FROM checks c {join} JOIN entries e ON e.id = c.entry_id {wh}
-             ORDER BY CASE c.status WHEN 'fail' THEN 0 WHEN 'error' THEN 1 WHEN 'warn' THEN 2
-                      ELSE 3 END, c.entry_id DESC, c.id
-             LIMIT ?"
+             FROM top JOIN checks c ON c.id = top.id JOIN entries e ON e.id = c.entry_id
+             {order}"
         );
         let conn = self.lock();
         let mut st = conn.prepare_cached(&sql)?;

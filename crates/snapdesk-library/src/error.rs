@@ -35,6 +35,41 @@ pub enum LibraryError {
 
 pub type Result<T, E = LibraryError> = std::result::Result<T, E>;
 
+impl LibraryError {
+    /// The same error naming `shown` wherever it named `tmp`: imports and downloads are
+    /// read from a temp copy in the library, and a refusal names the file the user gave.
+    pub fn renamed(self, tmp: &std::path::Path, shown: &std::path::Path) -> Self {
+        let t =
+            |text: String| text.replace(&tmp.display().to_string(), &shown.display().to_string());
+        match self {
+            LibraryError::Archive(a) => LibraryError::Archive(a.renamed(tmp, shown)),
+            LibraryError::Nested { path, reason } => LibraryError::Nested {
+                path: if path == tmp {
+                    shown.to_path_buf()
+                } else {
+                    path
+                },
+                reason: t(reason),
+            },
+            LibraryError::Io {
+                action,
+                path,
+                source,
+            } if path == tmp => LibraryError::Io {
+                action,
+                // A failing temp copy is the library's own file: say which one, and whose.
+                path: PathBuf::from(format!(
+                    "{} (the library's copy of {})",
+                    tmp.display(),
+                    shown.display()
+                )),
+                source,
+            },
+            other => other,
+        }
+    }
+}
+
 pub(crate) fn io_err(
     action: &'static str,
     path: impl Into<PathBuf>,

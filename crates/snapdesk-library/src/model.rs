@@ -2,6 +2,7 @@
 //! JavaScript and the CLI's `--json` readers both get them exactly.
 
 use serde::{Deserialize, Serialize};
+use snapdesk_report::archive::{Integrity, IntegrityState};
 use snapdesk_report::StatusCounts;
 use ts_rs::TS;
 
@@ -18,7 +19,8 @@ pub enum Origin {
         snapshot_id: String,
         snapshot_name: Option<String>,
         node_id: Option<String>,
-        /// When the server deletes it (its plan's retention), when known.
+        /// When the server deletes it: the snapshot's creation plus its plan's retention,
+        /// when the context records the plan (the API does not say it).
         expires_at: Option<String>,
     },
     /// A file from disk (a customer's mail, an `iggy snapshot` ZIP).
@@ -33,6 +35,27 @@ impl Origin {
             Origin::Remote { .. } => "remote",
             Origin::File { .. } => "file",
             Origin::Collected { .. } => "collected",
+        }
+    }
+
+    /// How errors name the archive: the user's file, or the snapshot it was downloaded as
+    /// (never the library's temp copy).
+    pub fn shown(&self) -> std::path::PathBuf {
+        match self {
+            Origin::File { path } => path.into(),
+            Origin::Collected { path: Some(p) } => p.into(),
+            Origin::Collected { path: None } => "the local collection".into(),
+            Origin::Remote {
+                snapshot_id,
+                snapshot_name,
+                node_id,
+                ..
+            } => format!(
+                "snapshot {} (id {snapshot_id}) of node {}",
+                snapshot_name.as_deref().unwrap_or("?"),
+                node_id.as_deref().unwrap_or("?")
+            )
+            .into(),
         }
     }
 }
@@ -75,8 +98,30 @@ pub struct Entry {
     pub tags: Vec<String>,
     /// Set when the archive was evicted for the size budget; the catalog rows stay.
     pub evicted_at: Option<String>,
-    /// Evicted, and the Supervisor should still keep it: it can be downloaded again.
+    /// Evicted, downloaded from a Supervisor, and not past its retention (`expires_at`, when
+    /// the plan is known): it can be downloaded again.
     pub downloadable: bool,
+    /// Whether the archive's entries matched its manifest when it was stored: `mismatch`
+    /// means some entry's bytes differ from (or are missing from, or are not listed in) what
+    /// the manifest vouches for. `None` for entries stored before this was recorded.
+    pub integrity: Option<IntegrityState>,
+}
+
+pub(crate) fn integrity_str(s: IntegrityState) -> &'static str {
+    match s {
+        IntegrityState::Verified => "verified",
+        IntegrityState::Mismatch => "mismatch",
+        IntegrityState::Unverifiable => "unverifiable",
+    }
+}
+
+pub(crate) fn integrity_of(s: &str) -> Option<IntegrityState> {
+    match s {
+        "verified" => Some(IntegrityState::Verified),
+        "mismatch" => Some(IntegrityState::Mismatch),
+        "unverifiable" => Some(IntegrityState::Unverifiable),
+        _ => None,
+    }
 }
 
 /// An entry with its origins.
@@ -85,6 +130,8 @@ pub struct EntryDetail {
     #[serde(flatten)]
     pub entry: Entry,
     pub origins: Vec<OriginRecord>,
+    /// What differed from the manifest when the archive was stored (names shown escaped).
+    pub integrity_detail: Option<Integrity>,
 }
 
 /// One check of one entry, as the catalog keeps it.

@@ -12,6 +12,7 @@
 //! | `has:iggy` | entries that carry Iggy data |
 //! | `pinned:yes` / `pinned:no` | pinned entries, or not |
 //! | `tag:NAME` | entries with that tag |
+//! | `integrity:mismatch` (`verified`, `unverifiable`) | entries whose archive did (not) match its manifest when stored |
 //!
 //! Values are bound as SQL parameters, never spliced into SQL; free text goes to FTS5 as
 //! quoted strings, so its operators are inert.
@@ -34,6 +35,8 @@ pub struct Query {
     pub has_iggy: Option<bool>,
     pub pinned: Option<bool>,
     pub tags: Vec<String>,
+    /// `verified`, `mismatch` or `unverifiable`.
+    pub integrity: Vec<String>,
 }
 
 const STATUSES: [&str; 6] = ["pass", "warn", "fail", "info", "error", "skipped"];
@@ -118,6 +121,7 @@ impl Query {
                             | "has"
                             | "pinned"
                             | "tag"
+                            | "integrity"
                     )
             }) else {
                 q.text.push(t);
@@ -157,6 +161,18 @@ impl Query {
                     q.has_iggy = Some(true);
                 }
                 "pinned" => q.pinned = Some(yes_no("pinned", value)?),
+                "integrity" => {
+                    for v in list() {
+                        let v = v.to_ascii_lowercase();
+                        if crate::model::integrity_of(&v).is_none() {
+                            return Err(LibraryError::Invalid(format!(
+                                "integrity:{v}: say integrity:mismatch, integrity:verified or \
+                                 integrity:unverifiable"
+                            )));
+                        }
+                        q.integrity.push(v);
+                    }
+                }
                 _ => q.text.push(t.clone()),
             }
         }
@@ -220,6 +236,11 @@ impl Query {
             &self.tags,
             "EXISTS (SELECT 1 FROM tags t WHERE t.entry_id = e.id AND t.tag = ?)",
         );
+        if !self.integrity.is_empty() {
+            let marks = vec!["?"; self.integrity.len()].join(", ");
+            sql.push(format!("e.integrity IN ({marks})"));
+            args.extend(self.integrity.iter().map(|s| Value::Text(s.clone())));
+        }
         if let Some(s) = &self.since {
             sql.push("coalesce(e.completed_at, e.created_at, e.added_at) >= ?".into());
             args.push(Value::Text(s.clone()));
@@ -268,6 +289,13 @@ mod tests {
         assert_eq!(q.since.as_deref(), Some("2026-05-02T00:00:00+00:00"));
         assert_eq!((q.has_iggy, q.pinned), (Some(true), Some(false)));
         assert_eq!(q.tags, ["acme"]);
+        assert!(q.integrity.is_empty());
+        assert_eq!(
+            Query::parse_at("integrity:mismatch,verified", now)
+                .unwrap()
+                .integrity,
+            ["mismatch", "verified"]
+        );
         assert_eq!(
             q.fts().unwrap(),
             "\"cert\"* AND \"not after\"* AND \"http://x\"*"
@@ -281,6 +309,7 @@ mod tests {
             ("since:yesterday", "30d"),
             ("has:certs", "has:iggy"),
             ("pinned:maybe", "pinned:yes"),
+            ("integrity:bad", "integrity:mismatch"),
         ] {
             let e = Query::parse(q).unwrap_err().to_string();
             assert!(e.contains(says), "{q}: {e}");

@@ -167,6 +167,15 @@ impl Library {
 
     /// A fresh temp file name owned by this process.
     pub fn temp_path(&self, what: &str) -> PathBuf {
+        let mut p = self.temp_file(what).into_os_string();
+        p.push(".partial");
+        PathBuf::from(p)
+    }
+
+    /// A fresh file name in `tmp/` owned by this process (`imp-<pid>-...-<what>`), for a
+    /// writer that adds its own suffixes (the collector writes `<name>.partial` and renames):
+    /// whatever it leaves when killed, the next start removes once this process is gone.
+    pub fn temp_file(&self, what: &str) -> PathBuf {
         use std::sync::atomic::{AtomicU64, Ordering};
         static N: AtomicU64 = AtomicU64::new(0);
         let n = N.fetch_add(1, Ordering::Relaxed);
@@ -174,29 +183,52 @@ impl Library {
             .duration_since(SystemTime::UNIX_EPOCH)
             .map(|d| d.subsec_nanos())
             .unwrap_or(0);
-        self.tmp_dir().join(format!(
-            "imp-{}-{n}-{nanos:x}-{what}.partial",
-            std::process::id()
-        ))
+        self.tmp_dir()
+            .join(format!("imp-{}-{n}-{nanos:x}-{what}", std::process::id()))
     }
 
     /// Imports a ZIP from disk: copies it (hashing while writing), proves it sound, then
     /// stores and catalogs it in one transaction. The original is only read.
     pub fn import_file(&self, src: &Path, origin: Origin, cancel: &Cancel) -> Result<Imported> {
         let tmp = self.temp_path("copy");
+        let shown = origin.shown();
         let r = copy_hashing(src, &tmp, cancel)
             .and_then(|(sha, size)| self.commit(&tmp, &sha, size, origin, cancel));
         let _ = fs::remove_file(&tmp);
-        r
+        r.map_err(|e| e.renamed(&tmp, &shown))
     }
 
     /// Stores a file already written inside the library's `tmp/` (a download): hashed,
     /// proven sound, renamed and cataloged. The file is consumed either way.
     pub fn import_owned(&self, file: &Path, origin: Origin, cancel: &Cancel) -> Result<Imported> {
+        let shown = origin.shown();
         let r = hash_file(file, cancel)
             .and_then(|(sha, size)| self.commit(file, &sha, size, origin, cancel));
         let _ = fs::remove_file(file);
-        r
+        r.map_err(|e| e.renamed(file, &shown))
+    }
+
+    /// Stores a download already written inside the library's `tmp/` whose sha256 and size
+    /// were taken while it was written: proven sound, renamed and cataloged without hashing
+    /// it again. The file is consumed either way.
+    pub fn import_hashed(
+        &self,
+        file: &Path,
+        sha256: &str,
+        size: u64,
+        origin: Origin,
+        cancel: &Cancel,
+    ) -> Result<Imported> {
+        let shown = origin.shown();
+        let r = if sha256.len() == 64 && sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
+            self.commit(file, &sha256.to_ascii_lowercase(), size, origin, cancel)
+        } else {
+            Err(LibraryError::Invalid(format!(
+                "{sha256:?} is not a sha256 in hex"
+            )))
+        };
+        let _ = fs::remove_file(file);
+        r.map_err(|e| e.renamed(file, &shown))
     }
 
     fn commit(
@@ -336,9 +368,10 @@ fn insert_entry(
     tx.execute(
         "INSERT INTO entries (sha256, size, kind, title, snapshot_name, deployment_id,
             deployment_name, node_id, host_name, created_at, completed_at, added_at,
-            expires_at, redacted, has_iggy, n_pass, n_warn, n_fail, n_info, n_error, n_skipped)
+            expires_at, redacted, has_iggy, n_pass, n_warn, n_fail, n_info, n_error, n_skipped,
+            integrity, integrity_detail)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,
-            ?18, ?19, ?20, ?21)",
+            ?18, ?19, ?20, ?21, ?22, ?23)",
         params![
             sha,
             size as i64,
@@ -360,7 +393,9 @@ fn insert_entry(
             c.fail,
             c.info,
             c.error,
-            c.skipped
+            c.skipped,
+            crate::model::integrity_str(d.integrity.state),
+            serde_json::to_string(&d.integrity).ok()
         ],
     )?;
     let id = tx.last_insert_rowid();

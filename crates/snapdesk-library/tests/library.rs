@@ -171,6 +171,29 @@ fn compare_names_status_changes_added_gone_and_facts_and_the_matrix_puts_differe
     assert_eq!(last.check_id, "kernel.swappiness");
     assert!(!last.differs);
     assert_eq!(m.rows.iter().filter(|r| r.differs).count(), 3);
+
+    // The same snapshot name in another deployment: the matrix asks which one.
+    let mut other = report("n3", &CHECKS);
+    other.deployment_id = Some("611298765432109057".into());
+    other.deployment_name = Some("events-staging".into());
+    let c = archive(tmp.path(), "c.zip", &other);
+    lib.import_file(&c, file(&c), &Cancel::new()).unwrap();
+    let err = lib.matrix("snap-1", None).unwrap_err().to_string();
+    assert!(
+        err.contains("2 deployments") && err.contains("events-staging"),
+        "{err}"
+    );
+    assert_eq!(
+        lib.matrix("snap-1", Some("events-prod")).unwrap().nodes,
+        ["n1", "n2"]
+    );
+    assert_eq!(
+        lib.matrix("snap-1", Some("611298765432109057"))
+            .unwrap()
+            .nodes,
+        ["n3"]
+    );
+    assert!(lib.matrix("snap-1", Some("nope")).is_err());
 }
 
 #[test]
@@ -325,4 +348,104 @@ fn a_second_handle_sees_the_first_ones_writes_without_reopening() {
         app.entry(parse_id(&id).unwrap()).unwrap().note,
         "from the CLI"
     );
+}
+
+/// Our archive with one entry the manifest does not list (as a hand-edited archive has).
+fn with_unlisted_entry(dir: &Path, r: &Report) -> PathBuf {
+    use std::io::Write;
+    let plain = archive(dir, "plain.zip", r);
+    let path = dir.join("edited.zip");
+    let mut input = zip::ZipArchive::new(std::fs::File::open(&plain).unwrap()).unwrap();
+    let mut w = zip::ZipWriter::new(std::fs::File::create(&path).unwrap());
+    for k in 0..input.len() {
+        w.raw_copy_file(input.by_index_raw(k).unwrap()).unwrap();
+    }
+    w.start_file("added-later.txt", zip::write::SimpleFileOptions::default())
+        .unwrap();
+    w.write_all(b"not vouched for").unwrap();
+    w.finish().unwrap();
+    path
+}
+
+#[test]
+fn an_integrity_mismatch_is_recorded_shown_and_queryable() {
+    let tmp = tempfile::tempdir().unwrap();
+    let lib = Library::open(&tmp.path().join("lib")).unwrap();
+    let good = archive(tmp.path(), "good.zip", &report("n1", &CHECKS));
+    let bad = with_unlisted_entry(tmp.path(), &report("n2", &CHECKS));
+    let ig = parse_id(
+        &lib.import_file(&good, file(&good), &Cancel::new())
+            .unwrap()
+            .id,
+    )
+    .unwrap();
+    let ib = parse_id(
+        &lib.import_file(&bad, file(&bad), &Cancel::new())
+            .unwrap()
+            .id,
+    )
+    .unwrap();
+    use snapdesk_report::archive::IntegrityState;
+    assert_eq!(
+        lib.entry(ig).unwrap().integrity,
+        Some(IntegrityState::Verified)
+    );
+    assert_eq!(
+        lib.entry(ib).unwrap().integrity,
+        Some(IntegrityState::Mismatch)
+    );
+    let detail = lib.show(ib).unwrap().integrity_detail.unwrap();
+    assert_eq!(detail.unlisted, ["added-later.txt"]);
+    let ids = |q: &str| -> Vec<String> {
+        lib.list(&Query::parse(q).unwrap(), Page::default())
+            .unwrap()
+            .into_iter()
+            .map(|e| e.id)
+            .collect()
+    };
+    assert_eq!(ids("integrity:mismatch"), [ib.to_string()]);
+    assert_eq!(ids("integrity:verified"), [ig.to_string()]);
+    assert_eq!(ids("integrity:mismatch node:n1"), Vec::<String>::new());
+}
+
+#[test]
+fn a_catalog_of_every_earlier_version_migrates_with_its_rows() {
+    for start in 1..snapdesk_library::db::latest() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path().join("lib");
+        drop(Library::open_at_version(&root, start).unwrap());
+        let c = rusqlite::Connection::open(root.join("library.sqlite")).unwrap();
+        c.execute_batch(
+            "INSERT INTO entries (id, sha256, size, kind, title, snapshot_name, node_id,
+                added_at, has_iggy, n_pass, n_warn, n_fail, n_info, n_error, n_skipped, pinned,
+                note)
+             VALUES (3, 'bb', 10, 'snapdesk', 'old', 'snap-old', 'n9', '2026-01-01T00:00:00Z',
+                0, 1, 0, 1, 0, 0, 0, 1, 'kept');
+             INSERT INTO checks (entry_id, check_id, category, title, status, summary, facts)
+             VALUES (3, 'kernel.swappiness', 'kernel', 'Swappiness', 'warn', 'sixty', '[]');",
+        )
+        .unwrap();
+        drop(c);
+        let lib = Library::open(&root).unwrap();
+        let e = lib.entry(3).unwrap();
+        assert_eq!((e.note.as_str(), e.pinned), ("kept", true), "from {start}");
+        // Not recorded then: unknown, and no filter claims it.
+        assert_eq!(e.integrity, None, "from {start}");
+        assert!(lib
+            .list(
+                &Query::parse("integrity:mismatch").unwrap(),
+                Page::default()
+            )
+            .unwrap()
+            .is_empty());
+        assert_eq!(
+            lib.search(&Query::parse("sixty").unwrap(), 10)
+                .unwrap()
+                .len(),
+            1
+        );
+        // Newer tables and columns work on the migrated rows.
+        lib.set_note(3, "migrated").unwrap();
+        assert_eq!(lib.show(3).unwrap().integrity_detail, None);
+    }
 }

@@ -17,6 +17,9 @@ pub struct NewContext {
     pub label: String,
     /// `ID` or `ID=NAME`.
     pub deployments: Vec<String>,
+    /// The Supervisor plan of these deployments, when known (the API does not say): how long
+    /// the server keeps their snapshots.
+    pub plan: Option<snapdesk_api::Plan>,
 }
 
 /// What to do with the key.
@@ -58,6 +61,7 @@ pub fn parse_deployment_arg(s: &str) -> Result<KnownDeployment> {
     Ok(KnownDeployment {
         id: id.trim().to_owned(),
         name: name.trim().to_owned(),
+        plan: None,
     })
 }
 
@@ -68,7 +72,12 @@ pub fn validate(new: &NewContext) -> Result<Vec<KnownDeployment>> {
     snapdesk_api::client::parse_base_url(&new.url)?;
     new.deployments
         .iter()
-        .map(|d| parse_deployment_arg(d))
+        .map(|d| {
+            parse_deployment_arg(d).map(|mut k| {
+                k.plan = new.plan;
+                k
+            })
+        })
         .collect()
 }
 

@@ -32,6 +32,8 @@ pub enum NodeOutcome {
         /// Bytes a previous, interrupted run had kept in `.partial` and this one reused.
         #[ts(type = "number | null")]
         resumed_from: Option<u64>,
+        /// The archive's sha256, taken while it was written.
+        sha256: String,
     },
     Failed {
         error: Error,
@@ -52,6 +54,10 @@ pub struct NodeResult {
     #[serde(with = "snapdesk_api::ids")]
     #[ts(type = "string")]
     pub node_id: u64,
+    pub deployment_name: String,
+    /// When the Supervisor created it (its retention counts from here).
+    #[ts(type = "string")]
+    pub created_at: chrono::DateTime<chrono::Utc>,
     #[serde(flatten)]
     pub outcome: NodeOutcome,
 }
@@ -244,6 +250,8 @@ pub async fn download(
         nodes.push(NodeResult {
             snapshot_id: item.id,
             node_id: item.node_id,
+            deployment_name: item.deployment_name.clone(),
+            created_at: item.created_at,
             outcome,
         });
     }
@@ -278,6 +286,7 @@ async fn fetch(
             path: d.path,
             bytes: d.bytes,
             resumed_from: d.resumed_from,
+            sha256: d.sha256,
         },
         Err(e) => {
             let cancelled = matches!(e, ApiError::Cancelled);

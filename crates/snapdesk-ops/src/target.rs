@@ -14,6 +14,8 @@ pub struct Target {
     pub context: String,
     pub url: String,
     pub deployment: u64,
+    /// The deployment's plan as the context records it (the API does not say).
+    pub plan: Option<snapdesk_api::Plan>,
 }
 
 impl Target {
@@ -30,6 +32,7 @@ impl Target {
         Ok(Self {
             context: name,
             url: ctx.url.clone(),
+            plan: ctx.plan_of(deployment),
             deployment,
         })
     }

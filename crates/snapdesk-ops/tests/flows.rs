@@ -17,6 +17,7 @@ async fn remote(emu: &snapdesk_emulator::Emulator) -> Remote {
         context: "emu".into(),
         url: emu.supervisor_url.clone(),
         deployment: DEP,
+        plan: None,
     };
     Remote::new(target, &emu.manage_key, KeySource::Environment).unwrap()
 }
@@ -68,10 +69,20 @@ async fn create_wait_download_and_delete_report_progress_and_typed_results() {
     assert_eq!(report.snapshot, name);
     assert!(report.error().is_none(), "{:?}", report.error());
     for n in &report.nodes {
-        let NodeOutcome::Downloaded { path, bytes, .. } = &n.outcome else {
+        let NodeOutcome::Downloaded {
+            path,
+            bytes,
+            sha256,
+            ..
+        } = &n.outcome
+        else {
             panic!("{n:?}");
         };
         assert_eq!(std::fs::metadata(path).unwrap().len(), *bytes);
+        // The hash taken while writing is the file's.
+        use sha2::Digest;
+        let on_disk = hex::encode(sha2::Sha256::digest(std::fs::read(path).unwrap()));
+        assert_eq!(sha256, &on_disk);
     }
     let started = seen
         .lock()

@@ -10,6 +10,7 @@
 //! accepts archives we did not write: any ZIP with an `.html` report at any depth, and Apache
 //! Iggy's own `iggy snapshot` ZIP (text sections).
 
+mod files;
 mod read;
 mod scan;
 mod write;
@@ -25,6 +26,7 @@ use ts_rs::TS;
 use crate::model::{Producer, StatusCounts, FORMAT_VERSION};
 use crate::parse;
 
+pub use files::{kind_of, list_files, read_file, ArchiveFile, FileBytes, FileKind};
 pub use read::{
     check_zip, open, open_with, read_entry, verify, ArchiveKind, EntryInfo, Integrity,
     IntegrityState, Limits, OpenedArchive, TextSection, Truncation,
@@ -104,6 +106,89 @@ pub enum ArchiveError {
         path: PathBuf,
         source: parse::ParseError,
     },
+}
+
+impl ArchiveError {
+    /// The same error naming `to` wherever it named `from`: an archive read from a temp copy
+    /// is refused under the name its user knows (the temp file means nothing to a person).
+    pub fn renamed(self, from: &Path, to: &Path) -> Self {
+        let (from_s, to_s) = (from.display().to_string(), to.display().to_string());
+        let p = |path: PathBuf| if path == from { to.to_path_buf() } else { path };
+        let t = |text: String| text.replace(&from_s, &to_s);
+        use ArchiveError as E;
+        match self {
+            E::Io {
+                action,
+                path,
+                source,
+            } => E::Io {
+                action,
+                path: p(path),
+                source,
+            },
+            E::NotZip { path, reason } => E::NotZip {
+                path: p(path),
+                reason: t(reason),
+            },
+            E::NoReport { path } => E::NoReport { path: p(path) },
+            E::TooLarge { path, entry, limit } => E::TooLarge {
+                path: p(path),
+                entry,
+                limit,
+            },
+            E::BadEntry {
+                path,
+                entry,
+                reason,
+            } => E::BadEntry {
+                path: p(path),
+                entry,
+                reason: t(reason),
+            },
+            E::Refused { path, reason } => E::Refused {
+                path: p(path),
+                reason: t(reason),
+            },
+            E::Bomb { path, entry, ratio } => E::Bomb {
+                path: p(path),
+                entry,
+                ratio,
+            },
+            E::OverBudget { path, limit } => E::OverBudget {
+                path: p(path),
+                limit,
+            },
+            E::Stopped { path, stop } => E::Stopped {
+                path: p(path),
+                stop,
+            },
+            E::BadManifest { path, reason } => E::BadManifest {
+                path: p(path),
+                reason: t(reason),
+            },
+            E::UnsafeName { path, entry } => E::UnsafeName {
+                path: p(path),
+                entry,
+            },
+            E::Crc { path, entry } => E::Crc {
+                path: p(path),
+                entry,
+            },
+            E::SizeLie {
+                path,
+                entry,
+                declared,
+            } => E::SizeLie {
+                path: p(path),
+                entry,
+                declared,
+            },
+            E::BadReport { path, source } => E::BadReport {
+                path: p(path),
+                source,
+            },
+        }
+    }
 }
 
 impl From<ArchiveError> for snapdesk_core::Error {

@@ -10,6 +10,7 @@
 //! | bytes kept | 64 MiB over the whole open | many medium entries adding up |
 //! | sections | 24, 1 MiB shown each, 4 MiB in all | Iggy text sections (the bomb of finding 2), and WebKit laying out a page of many MiB (seconds of a frozen UI); a cut is shown, never silent |
 //! | time | the caller's [`Cancel`] deadline, checked every 64 KiB | anything slow the other budgets let through |
+//! | nested files | 200,000 in an `iggy-data.zip`; a compressed one inflated in memory up to 256 MiB | a data bundle's central directory bomb (see [`super::list_files`]) |
 //!
 //! Nothing is extracted to disk; entries are read in place. Our own archives are checked
 //! against their manifest's sha256 values on open, and the result travels with the archive
@@ -46,6 +47,12 @@ pub struct Limits {
     pub max_sections_bytes: u64,
     /// How far a log section is read to find its end (the newest lines are at the end).
     pub max_log_scan_bytes: u64,
+    /// Files of a nested `iggy-data.zip` listed or read ([`super::list_files`]): a data
+    /// directory holds many more files than a report archive.
+    pub max_nested_entries: usize,
+    /// A compressed nested archive is inflated in memory up to this (a stored one is read in
+    /// place at any size).
+    pub max_nested_in_memory: u64,
     pub parse: ParseLimits,
 }
 
@@ -62,6 +69,8 @@ impl Default for Limits {
             max_section_bytes: 1024 * 1024,
             max_sections_bytes: 4 * 1024 * 1024,
             max_log_scan_bytes: 64 * 1024 * 1024,
+            max_nested_entries: 200_000,
+            max_nested_in_memory: 256 * 1024 * 1024,
             parse: ParseLimits::default(),
         }
     }
