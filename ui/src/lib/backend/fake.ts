@@ -148,6 +148,7 @@ export function fakeEntry(n: number, over: Partial<Entry> = {}): Entry {
     tags: [],
     evicted_at: null,
     downloadable: false,
+    integrity: "verified",
     ...over,
   };
 }
@@ -364,6 +365,7 @@ export function createFakeBackend(options: FakeBackendOptions = {}): FakeBackend
     libraryShow: (id) =>
       answer("libraryShow", () => ({
         ...structuredClone(entry(id)),
+        integrity_detail: null,
         origins: [{ kind: "file" as const, path: `/home/dev/Downloads/${entry(id).snapshot_name}.zip`, at: entry(id).added_at }],
       })),
     libraryPin: (id, pinned) =>

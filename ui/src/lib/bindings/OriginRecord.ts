@@ -9,6 +9,7 @@ export type OriginRecord = {
  */
 at: string, } & ({ "kind": "remote", context: string, supervisor_url: string, deployment_id: string, deployment_name: string | null, snapshot_id: string, snapshot_name: string | null, node_id: string | null, 
 /**
- * When the server deletes it (its plan's retention), when known.
+ * When the server deletes it: the snapshot's creation plus its plan's retention,
+ * when the context records the plan (the API does not say it).
  */
 expires_at: string | null, } | { "kind": "file", path: string, } | { "kind": "collected", path: string | null, });
