@@ -24,7 +24,10 @@ macro_rules! app_commands {
             library_matrix,
             open_link,
             collect_run,
-            cancel_job
+            cancel_job,
+            archive_files,
+            archive_file_page,
+            archive_file_export
         )
     };
 }

@@ -318,6 +318,55 @@ pub fn open_link<R: tauri::Runtime>(app: AppHandle<R>, url: String) -> Result<()
         .map_err(|e| Error::new(ErrorCode::Io, format!("the browser did not start: {e}")))
 }
 
+/// The files of an opened archive (names escaped, sizes, kinds), nested Iggy data included.
+#[tauri::command]
+pub async fn archive_files(
+    state: State<'_, AppState>,
+    token: String,
+) -> Result<Vec<snapdesk_report::archive::ArchiveFile>, Error> {
+    let viewer = state.viewer.clone();
+    blocking(move || viewer.files(&token)).await
+}
+
+/// Prepares one file's page (text, JSON or hex) for the sandboxed frame; resolves with its
+/// URL. The file's bytes stay on the Rust side.
+#[tauri::command]
+pub async fn archive_file_page(
+    state: State<'_, AppState>,
+    token: String,
+    file: String,
+) -> Result<String, Error> {
+    let viewer = state.viewer.clone();
+    blocking(move || viewer.file_page(&token, &file)).await
+}
+
+/// Saves one file of an opened archive where the person chooses; null when dismissed.
+#[tauri::command]
+pub async fn archive_file_export<R: tauri::Runtime>(
+    app: AppHandle<R>,
+    state: State<'_, AppState>,
+    token: String,
+    file: String,
+) -> Result<Option<String>, Error> {
+    let viewer = state.viewer.clone();
+    blocking(move || {
+        let name = file.rsplit(['/', '\\']).next().unwrap_or("file");
+        let Some(dest) = app
+            .dialog()
+            .file()
+            .set_title("Export file")
+            .set_file_name(snapdesk_core::paths::safe_file_part(name))
+            .blocking_save_file()
+            .and_then(|p| p.into_path().ok())
+        else {
+            return Ok(None);
+        };
+        viewer.export_file(&token, &file, &dest)?;
+        Ok(Some(dest.display().to_string()))
+    })
+    .await
+}
+
 /// Collects this machine into the library, with each step on `on_progress`; `job` names it
 /// for `cancel_job`. Resolves with the new report, open in the viewer.
 #[tauri::command]

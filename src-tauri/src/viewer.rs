@@ -34,6 +34,12 @@ pub const OPEN_TIME_LIMIT: Duration = Duration::from_secs(60);
 
 /// The path, under a report's token, of its "Iggy data" page.
 const IGGY_PAGE: &str = "iggy-data";
+/// The path, under a report's token, of its file pages: `files/<n>/`.
+const FILES_PAGE: &str = "files";
+/// File pages kept per open archive; the oldest goes first.
+const MAX_FILE_PAGES: usize = 16;
+/// The most a file export reads (an archive's whole copy is the library's export).
+const EXPORT_MAX: u64 = 64 * 1024 * 1024;
 
 /// Loads of one report allowed in a burst, then one more per [`LOAD_REFILL`].
 const LOAD_BURST: u32 = 8;
@@ -98,6 +104,11 @@ struct Entry {
     view: Arc<PreparedView>,
     /// The "Iggy data" page, when the archive carries Iggy data.
     iggy: Option<Arc<[u8]>>,
+    /// The archive on disk, for its file list and file pages.
+    source: PathBuf,
+    /// Pages of single files asked for, by number (at most [`MAX_FILE_PAGES`] kept).
+    files: std::collections::BTreeMap<u32, Arc<[u8]>>,
+    next_file: u32,
     tokens: f64,
     refilled: Instant,
 }
@@ -197,6 +208,9 @@ impl Viewer {
             Entry {
                 view: Arc::new(prepared),
                 iggy,
+                source: path.clone(),
+                files: Default::default(),
+                next_file: 0,
                 tokens: f64::from(LOAD_BURST),
                 refilled: Instant::now(),
             },
@@ -209,6 +223,70 @@ impl Viewer {
             checks,
             entry_id: None,
         })
+    }
+
+    fn source_of(&self, token: &str) -> Result<PathBuf, Error> {
+        let open = self.open.lock().map_err(|_| poisoned())?;
+        open.get(token)
+            .map(|e| e.source.clone())
+            .ok_or_else(|| not_open(token))
+    }
+
+    /// The files of an opened archive, nested `iggy-data.zip` entries included.
+    pub fn files(&self, token: &str) -> Result<Vec<archive::ArchiveFile>, Error> {
+        let path = self.source_of(token)?;
+        let cancel = Cancel::new().with_deadline(OPEN_TIME_LIMIT);
+        Ok(archive::list_files(&path, &self.limits, &cancel)?)
+    }
+
+    /// Prepares the page of one file (read once, within the archive budgets) and returns its
+    /// URL for the frame.
+    pub fn file_page(&self, token: &str, file: &str) -> Result<String, Error> {
+        let path = self.source_of(token)?;
+        let kind = archive::kind_of(file);
+        let cancel = Cancel::new().with_deadline(OPEN_TIME_LIMIT);
+        let bytes = archive::read_file(
+            &path,
+            file,
+            snapdesk_report::file_view::shown_bytes(kind),
+            &self.limits,
+            &cancel,
+        )?;
+        let page: Arc<[u8]> = snapdesk_report::file_view::file_page(file, kind, &bytes)
+            .into_bytes()
+            .into();
+        let mut open = self.open.lock().map_err(|_| poisoned())?;
+        let entry = open.get_mut(token).ok_or_else(|| not_open(token))?;
+        let n = entry.next_file;
+        entry.next_file = entry.next_file.wrapping_add(1);
+        entry.files.insert(n, page);
+        while entry.files.len() > MAX_FILE_PAGES {
+            entry.files.pop_first();
+        }
+        Ok(format!("{}/{token}/{FILES_PAGE}/{n}/", origin()))
+    }
+
+    /// Writes one file of an opened archive to `dest` (whole, or not at all).
+    pub fn export_file(
+        &self,
+        token: &str,
+        file: &str,
+        dest: &std::path::Path,
+    ) -> Result<(), Error> {
+        let path = self.source_of(token)?;
+        let cancel = Cancel::new().with_deadline(OPEN_TIME_LIMIT);
+        let bytes = archive::read_file(&path, file, EXPORT_MAX, &self.limits, &cancel)?;
+        if bytes.truncated {
+            return Err(Error::new(
+                ErrorCode::LimitReached,
+                format!("{file} is larger than 64 MiB and was not exported"),
+            )
+            .with_hint("export the whole snapshot from the library and unzip it"));
+        }
+        let partial = snapdesk_core::paths::partial_path(dest);
+        std::fs::write(&partial, &bytes.bytes).map_err(|e| Error::io_at(e, "write", &partial))?;
+        std::fs::rename(&partial, dest).map_err(|e| Error::io_at(e, "write", dest))?;
+        Ok(())
     }
 
     /// Stops an open in progress (no effect when it already finished).
@@ -249,6 +327,10 @@ impl Viewer {
                     Some(p) => p.clone(),
                     None => return plain(StatusCode::NOT_FOUND, "This archive has no Iggy data."),
                 },
+                Page::File(n) => match entry.files.get(&n) {
+                    Some(p) => p.clone(),
+                    None => return plain(StatusCode::NOT_FOUND, "This file page is gone."),
+                },
             };
             if !entry.take_load(Instant::now()) {
                 return paused();
@@ -272,6 +354,7 @@ impl Viewer {
 enum Page {
     Report,
     Iggy,
+    File(u32),
 }
 
 /// The token and page of a report URL, when the URL is exactly a page on this platform's
@@ -287,7 +370,17 @@ fn page_of(uri: &Uri) -> Option<(&str, Page)> {
     let (token, page) = match path.split_once('/') {
         None => (path, Page::Report),
         Some((token, IGGY_PAGE)) => (token, Page::Iggy),
-        Some(_) => return None,
+        Some((token, rest)) => {
+            let n = rest.strip_prefix(FILES_PAGE)?.strip_prefix('/')?;
+            // Digits only, no sign or leading zero: one URL per page.
+            if n.is_empty()
+                || (n.len() > 1 && n.starts_with('0'))
+                || !n.bytes().all(|b| b.is_ascii_digit())
+            {
+                return None;
+            }
+            (token, Page::File(n.parse().ok()?))
+        }
     };
     (token.len() == 32 && token.bytes().all(|b| b.is_ascii_hexdigit())).then_some((token, page))
 }
@@ -584,5 +677,41 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         v.open(write_report(tmp.path()), Some("r2".into())).unwrap();
         assert!(!v.opening.lock().unwrap().contains_key("r2"));
+    }
+
+    #[test]
+    fn a_file_page_is_prepared_once_and_served_at_its_exact_url_only() {
+        let tmp = tempfile::tempdir().unwrap();
+        let v = Viewer::default();
+        let opened = v.open(write_report(tmp.path()), None).unwrap();
+        let files = v.files(&opened.token).unwrap();
+        assert!(files.iter().any(|f| f.path == "manifest.json"), "{files:?}");
+        let url = v.file_page(&opened.token, "manifest.json").unwrap();
+        assert_eq!(url, format!("{}files/0/", opened.url));
+        let r = v.respond(&uri(&url));
+        assert_eq!(r.status(), StatusCode::OK);
+        assert_eq!(header_of(&r, header::CONTENT_SECURITY_POLICY), REPORT_CSP);
+        let body = String::from_utf8_lossy(r.body());
+        assert!(body.contains("&quot;snapshot_name&quot;"), "{body}");
+        for bad in [
+            "files/1/",
+            "files/00/",
+            "files/+0/",
+            "files/0",
+            "files/",
+            "files/0/x/",
+        ] {
+            let r = v.respond(&uri(&format!("{}{bad}", opened.url)));
+            assert_eq!(r.status(), StatusCode::NOT_FOUND, "{bad}");
+        }
+        // Export writes the whole file, or nothing.
+        let dest = tmp.path().join("manifest-copy.json");
+        v.export_file(&opened.token, "manifest.json", &dest)
+            .unwrap();
+        assert!(std::fs::read_to_string(&dest)
+            .unwrap()
+            .contains("snapshot_name"));
+        assert!(v.file_page(&opened.token, "nope.txt").is_err());
+        assert!(v.files("0123456789abcdef0123456789abcdef").is_err());
     }
 }

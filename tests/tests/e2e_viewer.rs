@@ -235,3 +235,45 @@ fn an_archive_with_iggy_data_shows_its_iggy_data_page_in_the_sandboxed_frame() {
         "{text}"
     );
 }
+
+#[test]
+fn the_archives_files_are_listed_and_read_in_the_sandboxed_frame_never_rendered() {
+    if !e2e::enabled() {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let zip = collected(tmp.path());
+    let app = App::launch().unwrap();
+    open_in_viewer(&app, &zip);
+    app.click_testid("viewer-tab-files").unwrap();
+    app.wait_for("the file list", Duration::from_secs(20), |a| {
+        Ok(a.find_opt("[data-testid=file-item][data-path='report.html']")?.is_some())
+    })
+    .unwrap();
+    let frame = app.by_testid("report-frame").unwrap();
+    let read = |app: &App, path: &str| -> String {
+        let item = app
+            .find_opt(&format!("[data-testid=file-item][data-path='{path}']"))
+            .unwrap()
+            .unwrap();
+        app.click(&item).unwrap();
+        app.wait_for("the file page", Duration::from_secs(20), |a| {
+            Ok(a.attribute(&frame, "src")?.is_some_and(|s| s.contains("/files/"))
+                && a.find_opt("[data-testid=report-viewer][data-ready=true]")?.is_some())
+        })
+        .unwrap();
+        app.enter_frame(&frame).unwrap();
+        let v = app
+            .exec("const p = document.querySelector('pre'); return p ? p.dataset.kind + '|' + p.textContent : 'none';", json!([]))
+            .unwrap();
+        app.leave_frame().unwrap();
+        v.as_str().unwrap_or_default().to_owned()
+    };
+    let manifest = read(&app, "manifest.json");
+    assert!(manifest.starts_with("json|"), "{manifest}");
+    assert!(manifest.contains("\"snapshot_name\""), "{manifest}");
+    // The report itself, as a file, is its source text: nothing in it runs or renders.
+    let report = read(&app, "report.html");
+    assert!(report.starts_with("text|<!doctype html>"), "{}", &report[..report.len().min(80)]);
+    app.screenshot("viewer-files").unwrap();
+}

@@ -4,6 +4,7 @@
 //! reads the per-node ZIP.
 
 pub mod archive;
+pub mod file_view;
 pub mod iggy_data;
 pub mod model;
 pub mod parse;

@@ -285,7 +285,7 @@ pub fn prepare(o: &OpenedArchive, limits: &ParseLimits) -> PreparedView {
     }
 }
 
-const PAGE_STYLE: &str = "body{margin:0;font:13px/1.45 system-ui,sans-serif;background:#fbfbfc;color:#1b1d22}\
+pub(crate) const PAGE_STYLE: &str = "body{margin:0;font:13px/1.45 system-ui,sans-serif;background:#fbfbfc;color:#1b1d22}\
 @media (prefers-color-scheme:dark){body{background:#14161a;color:#e6e8ec}pre{background:#22262d!important}}\
 header{padding:14px 20px;border-bottom:1px solid #8884}h1{font-size:16px;margin:0}nav{padding:8px 20px}\
 nav a{margin-right:14px;color:inherit}section{padding:0 20px}h2{font-size:14px;margin:16px 0 6px}\
@@ -313,7 +313,7 @@ pub fn notice_page(title: &str, text: &str) -> String {
 const MAX_SHOWN_LINE: usize = 2_000;
 
 /// Escapes `text`, breaking lines longer than [`MAX_SHOWN_LINE`] characters into several.
-fn escape_wrapped(text: &str, out: &mut String) {
+pub(crate) fn escape_wrapped(text: &str, out: &mut String) {
     for (i, line) in text.split('\n').enumerate() {
         if i > 0 {
             out.push('\n');

@@ -46,6 +46,9 @@ export type FakeCommand =
   | "libraryDiff"
   | "libraryMatrix"
   | "openLink"
+  | "archiveFiles"
+  | "archiveFilePage"
+  | "archiveFileExport"
   | "collectRun";
 
 function appError(code: AppError["code"], message: string, hint: string | null): BackendError {
@@ -418,6 +421,20 @@ export function createFakeBackend(options: FakeBackendOptions = {}): FakeBackend
         };
       }),
     openLink: (url) => answer("openLink", () => void url),
+    archiveFiles: (token) =>
+      answer("archiveFiles", () => {
+        if (!open.has(token)) throw appError("not_found", "this archive is no longer open", null);
+        return [
+          { path: "report.html", size: 184_320, compressed: 40_112, nested: false, kind: "html" as const },
+          { path: "manifest.json", size: 2_210, compressed: 801, nested: false, kind: "json" as const },
+          { path: "iggy/server.toml", size: 9_870, compressed: 3_004, nested: false, kind: "text" as const },
+          { path: "iggy-data.zip", size: 5_242_880, compressed: 5_242_880, nested: false, kind: "zip" as const },
+          { path: "iggy-data.zip/streams/1/topics/1/partitions/1/00000000000000000000.log", size: 1_048_576, compressed: 1_048_576, nested: true, kind: "binary" as const },
+          { path: "iggy-data.zip/state/metadata.json", size: 640, compressed: 300, nested: true, kind: "json" as const },
+        ];
+      }),
+    archiveFilePage: (token, file) => answer("archiveFilePage", () => `about:blank#${token}/${encodeURIComponent(file)}`),
+    archiveFileExport: (_token, file) => answer("archiveFileExport", () => `/home/dev/${file.split("/").pop()}`),
     collectRun: (request, job, onProgress) => {
       const run = answer("collectRun", () => {
         onProgress({ kind: "started", checks: FAKE_CHECKS.length });

@@ -1,6 +1,7 @@
 import { Channel, invoke, type InvokeArgs } from "@tauri-apps/api/core";
 import type { AppEvent } from "../bindings/AppEvent";
 import type { AppInfo } from "../bindings/AppInfo";
+import type { ArchiveFile } from "../bindings/ArchiveFile";
 import type { Browse } from "../bindings/Browse";
 import type { Diff } from "../bindings/Diff";
 import type { EntryDetail } from "../bindings/EntryDetail";
@@ -45,6 +46,9 @@ export function createTauriBackend(): Backend {
     libraryDiff: (a, b) => call<Diff>("library_diff", { a, b }),
     libraryMatrix: (name, deployment) => call<Matrix>("library_matrix", { name, deployment }),
     openLink: (url) => call<void>("open_link", { url }),
+    archiveFiles: (token) => call<ArchiveFile[]>("archive_files", { token }),
+    archiveFilePage: (token, file) => call<string>("archive_file_page", { token, file }),
+    archiveFileExport: (token, file) => call<string | null>("archive_file_export", { token, file }),
     collectRun: (request, job, onProgress) => {
       const channel = new Channel<Progress>();
       channel.onmessage = onProgress;

@@ -1,5 +1,6 @@
 import type { AppEvent } from "../bindings/AppEvent";
 import type { AppInfo } from "../bindings/AppInfo";
+import type { ArchiveFile } from "../bindings/ArchiveFile";
 import type { Browse } from "../bindings/Browse";
 import type { CollectRequest } from "../bindings/CollectRequest";
 import type { Diff } from "../bindings/Diff";
@@ -61,6 +62,12 @@ export interface Backend {
   libraryMatrix(name: string, deployment: string | null): Promise<Matrix>;
   /** Open a link a report asked for in the system browser (after the person confirmed). */
   openLink(url: string): Promise<void>;
+  /** The files of an opened archive (names escaped), nested Iggy data included. */
+  archiveFiles(token: string): Promise<ArchiveFile[]>;
+  /** Prepare one file's page for the sandboxed frame; resolves with its URL (the bytes stay in Rust). */
+  archiveFilePage(token: string, file: string): Promise<string>;
+  /** Save one file where the person chooses; null when dismissed. */
+  archiveFileExport(token: string, file: string): Promise<string | null>;
   /** Collect this machine into the library; each step arrives on `onProgress`. */
   collectRun(request: CollectRequest, job: string, onProgress: (p: Progress) => void): Promise<OpenedReport>;
 }

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { cleanup, fireEvent, render, screen } from "@testing-library/svelte";
+import { cleanup, fireEvent, render, screen, waitFor } from "@testing-library/svelte";
 import { tick } from "svelte";
 import ReportViewer from "./ReportViewer.svelte";
 import { fakeSummary } from "../backend";
@@ -212,5 +212,28 @@ describe("links from the report", () => {
     window.dispatchEvent(new MessageEvent("message", { data, source: frame.contentWindow }));
     expect(get(linkRequests)).toBe("https://docs.example.com/kb/42");
     linkRequests.set(null);
+  });
+});
+
+describe("the archive's files", () => {
+  it("lists the files as a tree with sizes, shows one in the frame and exports it", async () => {
+    const { createFakeBackend } = await import("../backend");
+    const backend = createFakeBackend();
+    const real = await backend.openArchive("/home/me/snapshot-20260601-103000-node-1.zip");
+    render(ReportViewer, { props: { opened: real, onback: () => {}, backend } });
+    await fireEvent.click(screen.getByTestId("viewer-tab-files"));
+    const items = await screen.findAllByTestId("file-item");
+    const paths = items.map((i) => i.dataset.path);
+    expect(paths).toContain("iggy-data.zip/state/metadata.json");
+    expect(screen.getByTestId("file-tree").textContent).toContain("streams/");
+    expect(screen.getByTestId("files-placeholder")).toBeTruthy();
+    await fireEvent.click(items.find((i) => i.dataset.path === "manifest.json")!);
+    await waitFor(() =>
+      expect((screen.getByTestId("report-frame") as HTMLIFrameElement).getAttribute("src")).toContain("manifest.json"),
+    );
+    await fireEvent.click(screen.getByTestId("file-export"));
+    expect((await screen.findByTestId("file-exported")).textContent).toContain("/home/dev/manifest.json");
+    await fireEvent.input(screen.getByTestId("file-filter"), { target: { value: "metadata" } });
+    expect(screen.getAllByTestId("file-item").map((i) => i.dataset.path)).toEqual(["iggy-data.zip/state/metadata.json"]);
   });
 });
