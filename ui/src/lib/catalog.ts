@@ -276,7 +276,7 @@ export interface CatalogStore extends Readable<CatalogState> {
 
 export interface CatalogOptions {
   pageSize?: number;
-  /** Wait after a keystroke before asking (≤ 60 ms keeps typing under 100 ms end to end). */
+  /** Wait after a keystroke before asking (30 ms: typing stays under 100 ms end to end). */
   debounceMs?: number;
   query?: string;
   sort?: Sort;
@@ -284,7 +284,7 @@ export interface CatalogOptions {
 
 export function createCatalog(backend: Backend, options: CatalogOptions = {}): CatalogStore {
   const size = options.pageSize ?? PAGE_SIZE;
-  const debounceMs = options.debounceMs ?? 40;
+  const debounceMs = options.debounceMs ?? 30;
   const store = writable<CatalogState>({
     query: options.query ?? "",
     sort: options.sort ?? "added",
@@ -445,4 +445,19 @@ export function createCatalog(backend: Backend, options: CatalogOptions = {}): C
       if (timer) clearTimeout(timer);
     },
   };
+}
+
+const catalogs = new WeakMap<Backend, CatalogStore>();
+
+/**
+ * The catalog of a backend, kept for the life of the app so the query, sort
+ * and selection survive a switch to another section and back.
+ */
+export function catalogFor(backend: Backend): CatalogStore {
+  let c = catalogs.get(backend);
+  if (!c) {
+    c = createCatalog(backend);
+    catalogs.set(backend, c);
+  }
+  return c;
 }

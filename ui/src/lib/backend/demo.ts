@@ -14,7 +14,7 @@ export function demoEntries(count: number, now = Date.now()): Entry[] {
   for (let n = 1; n <= count; n++) {
     const group = Math.floor((n - 1) / 3);
     const node = `node-${((n - 1) % 3) + 1}`;
-    const created = new Date(now - group * 3_600_000 * 7).toISOString();
+    const created = new Date(now - 120_000 - group * 3_600_000 * 7).toISOString();
     const stamp = created.slice(0, 19).replace(/[-:]/g, "").replace("T", "-");
     const deployment = DEPLOYMENTS[group % DEPLOYMENTS.length];
     const fail = group % 4 === 0 ? (n % 3 === 1 ? 2 : 0) : group % 7 === 0 ? 1 : 0;
@@ -28,7 +28,7 @@ export function demoEntries(count: number, now = Date.now()): Entry[] {
         host_name: `${deployment}-${node}.internal`,
         created_at: created,
         completed_at: created,
-        added_at: new Date(Date.parse(created) + 600_000).toISOString(),
+        added_at: new Date(Date.parse(created) + 60_000).toISOString(),
         expires_at: new Date(Date.parse(created) + 30 * 86_400_000).toISOString(),
         checks: { pass: 38 + (n % 5), warn: n % 4, fail, info: 5, error: group % 23 === 0 ? 1 : 0, skipped: 1 },
         pinned: group % 11 === 0,

@@ -234,6 +234,31 @@ describe("Library catalog", () => {
     expect(backend.calls.filter((c) => c === "libraryOpen")).toHaveLength(1);
   });
 
+  it("shows an evicted entry's details instead of failing to open it", async () => {
+    const { backend } = setup([fakeEntry(4, { title: "Delta", evicted_at: "2026-06-20T00:00:00Z", downloadable: true })]);
+    await waitFor(() => expect(rows()).toHaveLength(1));
+    await fireEvent.click(screen.getByTestId("library-open"));
+    const pane = await screen.findByTestId("entry-pane");
+    expect(within(pane).getByTestId("pane-evicted").textContent).toContain("can be downloaded again");
+    expect((within(pane).getByTestId("pane-open") as HTMLButtonElement).disabled).toBe(true);
+    expect(backend.calls).not.toContain("libraryOpen");
+  });
+
+  it("keeps the query and selection when the section is left and shown again", async () => {
+    const backend = createFakeBackend({ entries: [fakeEntry(1, { tags: ["x"] }), fakeEntry(2)] });
+    const library = createLibraryStore();
+    const first = render(Library, { props: { backend, library, now: NOW } });
+    await waitFor(() => expect(rows()).toHaveLength(2));
+    await type("tag:x");
+    await waitFor(() => expect(rows()).toHaveLength(1));
+    await fireEvent.click(screen.getByTestId("row-select"));
+    first.unmount();
+    render(Library, { props: { backend, library, now: NOW } });
+    await waitFor(() => expect(rows()).toHaveLength(1));
+    expect(query().value).toBe("tag:x");
+    expect(screen.getByTestId("selection-count").textContent).toBe("1 selected");
+  });
+
   it("re-queries when the library changes elsewhere, keeping the selection", async () => {
     const { backend, changes } = setup([fakeEntry(1), fakeEntry(2)]);
     await waitFor(() => expect(rows()).toHaveLength(2));
