@@ -194,8 +194,17 @@ describe("Library catalog", () => {
     await waitFor(() => expect(document.activeElement).toBe(screen.getAllByTestId("library-open")[1]));
     await fireEvent.keyDown(document.activeElement!, { key: " " });
     expect(screen.getByTestId("selection-count").textContent).toBe("1 selected");
+    // One row in the Tab order: the focused one.
+    expect(screen.getAllByTestId("library-open").map((b) => b.tabIndex)).toEqual([-1, 0, -1]);
+    await fireEvent.keyDown(document.activeElement!, { key: "ArrowRight" });
+    const pane = await screen.findByTestId("entry-pane");
+    expect(pane.dataset.entryId).toBe(ids()[1]);
+    await fireEvent.keyDown(document.activeElement!, { key: "p" });
+    await waitFor(() => expect(screen.getAllByTestId("library-row")[1].querySelector("[data-testid=row-pinned]")).toBeTruthy());
     await fireEvent.keyDown(document.activeElement!, { key: "End" });
     await waitFor(() => expect(document.activeElement).toBe(screen.getAllByTestId("library-open")[2]));
+    // The open details follow the focused row.
+    expect(screen.getByTestId("entry-pane").dataset.entryId).toBe(ids()[2]);
 
     await fireEvent.keyDown(document.activeElement!, { key: "Delete" });
     const confirm = screen.getByTestId("confirm-remove");
