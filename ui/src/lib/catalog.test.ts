@@ -184,6 +184,16 @@ describe("catalog store", () => {
     expect(catalog.snapshot().busy).toBe(false);
   });
 
+  it("coalesces a burst of library changes into one refresh", async () => {
+    const backend = createFakeBackend({ entries });
+    catalog = createCatalog(backend);
+    await catalog.refresh();
+    const before = backend.calls.length;
+    for (let i = 0; i < 20; i++) catalog.refreshSoon(10);
+    await new Promise((r) => setTimeout(r, 40));
+    expect(backend.calls.length - before).toBe(1);
+  });
+
   it("sorts through the backend", async () => {
     const backend = createFakeBackend({ entries: [fakeEntry(1, { size: 5 }), fakeEntry(2, { size: 9 }), fakeEntry(3, { size: 1 })] });
     catalog = createCatalog(backend, { debounceMs: 0 });

@@ -262,6 +262,8 @@ export interface CatalogStore extends Readable<CatalogState> {
   setSort(sort: Sort): void;
   /** Re-run the current query at once, keeping the window and selection (library changes, Retry). */
   refresh(): Promise<void>;
+  /** Refresh once after a short wait, however many times it is asked meanwhile (a burst of library changes). */
+  refreshSoon(delayMs?: number): void;
   /** Make sure rows [from, to) are loaded (the rendered window). */
   ensure(from: number, to: number): void;
   entryAt(index: number): Entry | undefined;
@@ -303,6 +305,7 @@ export function createCatalog(backend: Backend, options: CatalogOptions = {}): C
   /** The generation the shown pages belong to. */
   let shownGen = -1;
   let timer: ReturnType<typeof setTimeout> | null = null;
+  let soon: ReturnType<typeof setTimeout> | null = null;
   let windowFrom = 0;
   let windowTo = size;
   const inflight = new Set<number>();
@@ -412,6 +415,13 @@ export function createCatalog(backend: Backend, options: CatalogOptions = {}): C
       store.update((s) => (s.phase === "error" ? { ...s, phase: "loading", error: null } : s));
       return run();
     },
+    refreshSoon(delayMs = 80) {
+      if (soon || destroyed) return;
+      soon = setTimeout(() => {
+        soon = null;
+        void run();
+      }, delayMs);
+    },
     ensure,
     entryAt(index) {
       return get(store).pages.get(Math.floor(index / size))?.[index % size];
@@ -443,6 +453,7 @@ export function createCatalog(backend: Backend, options: CatalogOptions = {}): C
     destroy() {
       destroyed = true;
       if (timer) clearTimeout(timer);
+      if (soon) clearTimeout(soon);
     },
   };
 }
