@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { cleanup, fireEvent, render, screen, waitFor } from "@testing-library/svelte";
 import { tick } from "svelte";
 import App from "./App.svelte";
-import { FAKE_APP_INFO, createFakeBackend, fakeSummary } from "./lib/backend";
+import { FAKE_APP_INFO, createFakeBackend } from "./lib/backend";
 import { createJobsStore } from "./lib/jobs";
 import { createLibraryStore } from "./lib/library";
 
@@ -40,7 +40,9 @@ describe("App shell", () => {
     const { root } = setup();
     await fireEvent.click(screen.getByTestId("nav-library"));
     expect(root.dataset.activeSection).toBe("library");
-    expect(screen.getByTestId("section-library").textContent).toContain("Library is empty: open a snapshot ZIP");
+    await waitFor(() =>
+      expect(screen.getByTestId("section-library").textContent).toContain("Library is empty: open a snapshot ZIP"),
+    );
     expect(screen.queryByTestId("section-deployments")).toBeNull();
     await fireEvent.click(screen.getByTestId("nav-collect"));
     expect(screen.getByTestId("section-collect").textContent).toContain("Collect snapshot");
@@ -179,7 +181,6 @@ describe("Status area", () => {
 
 describe("Library", () => {
   const PATH = "/home/me/snapshot-20260601-103000-node-1.zip";
-  const UNREDACTED = "/home/me/Downloads/report-20260531-221512-node-2-unredacted.zip";
 
   async function toLibrary(opts: Parameters<typeof createFakeBackend>[0] = {}) {
     const r = setup(opts);
@@ -187,17 +188,9 @@ describe("Library", () => {
     return r;
   }
 
-  function preload(library: ReturnType<typeof createLibraryStore>) {
-    for (const [token, path] of [
-      ["t-a", PATH],
-      ["t-b", UNREDACTED],
-    ]) {
-      library.add({ token, url: "about:blank", iggy_url: null, summary: fakeSummary(path), checks: [], entry_id: null });
-    }
-  }
-
   it("shows the empty state with an open form", async () => {
     await toLibrary();
+    await screen.findByText(/Library is empty/);
     const section = screen.getByTestId("section-library");
     expect(section.textContent).toContain("Library is empty");
     const input = screen.getByLabelText("Snapshot ZIP path") as HTMLInputElement;
@@ -219,7 +212,7 @@ describe("Library", () => {
     expect(input.readOnly).toBe(true);
 
     const viewer = await screen.findByTestId("report-viewer");
-    expect(backend.calls.filter((c) => c !== "subscribe")).toEqual(["openArchive"]);
+    expect(backend.calls.filter((c) => c !== "subscribe" && c !== "libraryBrowse")).toEqual(["openArchive"]);
     expect(screen.getByTestId("report-frame").getAttribute("sandbox")).toBe("allow-scripts");
     expect(viewer.textContent).toContain("iggy-prod-node-1");
     expect(library.snapshot().entries).toHaveLength(1);
@@ -227,10 +220,13 @@ describe("Library", () => {
     await fireEvent.click(screen.getByTestId("viewer-back"));
     await tick();
     expect(screen.queryByTestId("report-viewer")).toBeNull();
+    // The opened file is now a library entry, listed from the catalog.
+    await waitFor(() => expect(screen.getAllByTestId("library-row")).toHaveLength(1));
     const rows = screen.getAllByTestId("library-row");
     expect(rows).toHaveLength(1);
     expect(rows[0].textContent).toContain("Snapshot of iggy-prod-node-1");
     // Focus returns to the row that was open; the form is empty again.
+    await waitFor(() => expect(document.activeElement).toBe(rows[0].querySelector("[data-testid=library-open]")));
     expect(document.activeElement).toBe(rows[0].querySelector("[data-testid=library-open]"));
     expect((screen.getByTestId("open-path") as HTMLInputElement).value).toBe("");
   });
@@ -249,12 +245,12 @@ describe("Library", () => {
     expect(screen.queryByTestId("open-cancel")).toBeNull();
     expect(library.snapshot().entries).toHaveLength(0);
     expect(input.value).toBe("/home/me/huge-node-1.zip");
-    expect(backend.calls.filter((c) => c !== "subscribe")).toEqual(["openArchive", "cancelOpen"]);
+    expect(backend.calls.filter((c) => c !== "subscribe" && c !== "libraryBrowse")).toEqual(["openArchive", "cancelOpen"]);
   });
 
   it("shows the AppError inline and keeps the typed path", async () => {
     await toLibrary();
-    const input = screen.getByTestId("open-path") as HTMLInputElement;
+    const input = (await screen.findByTestId("open-path")) as HTMLInputElement;
     await fireEvent.input(input, { target: { value: "/home/me/missing.zip" } });
     await fireEvent.submit(input.form!);
     const error = await screen.findByTestId("open-error");
@@ -269,64 +265,5 @@ describe("Library", () => {
     await fireEvent.input(input, { target: { value: "/home/me/bad.zip" } });
     await fireEvent.submit(input.form!);
     await waitFor(() => expect(screen.getByTestId("open-error-code").textContent).toBe("archive"));
-  });
-
-  it("lists opened archives with kind, counts, redaction and size", async () => {
-    const r = setup();
-    preload(r.library);
-    await fireEvent.click(screen.getByTestId("nav-library"));
-    expect(screen.queryByText(/Library is empty/)).toBeNull();
-    const rows = screen.getAllByTestId("library-row");
-    expect(rows).toHaveLength(2);
-    // Newest first.
-    const [html, snap] = rows;
-    expect(html.textContent).toContain("HTML report");
-    expect(html.querySelector("[data-testid=not-redacted]")?.textContent).toContain("NOT REDACTED");
-    expect(html.querySelector("[data-testid=count-fail]")).toBeNull();
-    expect(html.querySelector("[data-testid=count-warn]")?.textContent).toContain("1 warn");
-    expect(snap.textContent).toContain("Snapdesk");
-    expect(snap.textContent).toContain("iggy-prod-node-1");
-    expect(snap.querySelector("[data-testid=count-fail]")?.textContent).toContain("1 fail");
-    expect(snap.querySelector("[data-testid=count-error]")).toBeNull();
-    expect(snap.querySelector("[data-testid=not-redacted]")).toBeNull();
-    expect(snap.querySelector("[data-testid=library-size]")?.textContent).toMatch(/^\d+(\.\d)? MB$/);
-  });
-
-  it("opens a row on click and moves between rows with the arrows", async () => {
-    const r = setup();
-    preload(r.library);
-    await fireEvent.click(screen.getByTestId("nav-library"));
-    const open = screen.getAllByTestId("library-open");
-    open[0].focus();
-    await fireEvent.keyDown(open[0], { key: "ArrowDown" });
-    expect(document.activeElement).toBe(open[1]);
-    await fireEvent.keyDown(open[1], { key: "Home" });
-    expect(document.activeElement).toBe(open[0]);
-
-    await fireEvent.click(screen.getAllByTestId("library-row")[1]);
-    expect(screen.getByTestId("report-viewer").dataset.token).toBe("t-a");
-    await fireEvent.keyDown(window, { key: "Escape" });
-    expect(screen.getAllByTestId("library-row")).toHaveLength(2);
-    await fireEvent.click(screen.getAllByTestId("library-open")[0]);
-    expect(screen.getByTestId("report-viewer").dataset.token).toBe("t-b");
-  });
-
-  it("closes a row through the backend", async () => {
-    const r = setup();
-    preload(r.library);
-    await fireEvent.click(screen.getByTestId("nav-library"));
-    await fireEvent.click(screen.getAllByTestId("library-close")[0]);
-    await waitFor(() => expect(screen.getAllByTestId("library-row")).toHaveLength(1));
-    expect(r.backend.calls.filter((c) => c !== "subscribe")).toEqual(["closeArchive"]);
-    expect(screen.queryByTestId("report-viewer")).toBeNull();
-
-    r.backend.fail("closeArchive", { code: "internal", message: "viewer state poisoned", hint: null, details: null });
-    await fireEvent.click(screen.getByTestId("library-close"));
-    expect(await screen.findByTestId("close-error")).toBeTruthy();
-    expect(screen.getAllByTestId("library-row")).toHaveLength(1);
-
-    r.backend.fail("closeArchive", null);
-    await fireEvent.keyDown(screen.getByTestId("library-open"), { key: "Delete" });
-    await waitFor(() => expect(screen.getByText(/Library is empty/)).toBeTruthy());
   });
 });

@@ -11,6 +11,12 @@ import type { StatusCounts } from "./bindings/StatusCounts";
 
 export interface LibraryEntry extends OpenedReport {
   openedAt: number;
+  /**
+   * A check the viewer should jump to (`#check-<id>` inside the report), set
+   * when the entry was opened from a Compare cell; null otherwise. The viewer
+   * reads it when it shows the entry.
+   */
+  focusCheck: string | null;
 }
 
 export interface LibraryState {
@@ -23,13 +29,17 @@ export interface LibraryStore extends Readable<LibraryState> {
   /**
    * Put a freshly opened archive at the top. An entry for the same path is
    * replaced and returned, so its token can be closed; otherwise null.
+   * `focusCheck` names a check for the viewer to jump to.
    */
-  add(opened: OpenedReport): LibraryEntry | null;
+  add(opened: OpenedReport, focusCheck?: string | null): LibraryEntry | null;
   /** Drop an entry; leaves the viewer if it was showing it. False when unknown. */
   remove(token: string): boolean;
   find(token: string): LibraryEntry | undefined;
-  /** Show an entry in the viewer (false when unknown), or the list with null. */
-  view(token: string | null): boolean;
+  /**
+   * Show an entry in the viewer (false when unknown), or the list with null.
+   * `focusCheck`, when given, replaces the entry's check to jump to.
+   */
+  view(token: string | null, focusCheck?: string | null): boolean;
   snapshot(): LibraryState;
 }
 
@@ -40,8 +50,8 @@ export function createLibraryStore(now: () => number = Date.now): LibraryStore {
   return {
     subscribe: store.subscribe,
 
-    add(opened) {
-      const entry: LibraryEntry = { ...opened, openedAt: now() };
+    add(opened, focusCheck = null) {
+      const entry: LibraryEntry = { ...opened, openedAt: now(), focusCheck };
       let replaced: LibraryEntry | null = null;
       store.update(({ entries, viewing }) => {
         replaced = entries.find((e) => e.summary.path === opened.summary.path) ?? null;
@@ -62,9 +72,15 @@ export function createLibraryStore(now: () => number = Date.now): LibraryStore {
 
     find,
 
-    view(token) {
+    view(token, focusCheck) {
       if (token !== null && !find(token)) return false;
-      store.update((s) => ({ ...s, viewing: token }));
+      store.update((s) => ({
+        entries:
+          token !== null && focusCheck !== undefined
+            ? s.entries.map((e) => (e.token === token ? { ...e, focusCheck } : e))
+            : s.entries,
+        viewing: token,
+      }));
       return true;
     },
 

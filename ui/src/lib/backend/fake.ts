@@ -415,7 +415,7 @@ export function createFakeBackend(options: FakeBackendOptions = {}): FakeBackend
           rows: FAKE_CHECKS.map((c, i) => ({
             check_id: c.id,
             title: c.title,
-            statuses: nodes.map((_, j) => (i === 0 && j === 0 ? "fail" : c.status)),
+            statuses: nodes.map((_, j) => (i === 0 && j === 0 ? "pass" : c.status)),
             differs: i === 0 && nodes.length > 1,
           })),
         };

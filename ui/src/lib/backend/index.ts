@@ -4,6 +4,7 @@
 import type { Backend } from "./types";
 import { createTauriBackend } from "./tauri";
 import { createFakeBackend, type FakeBackendOptions } from "./fake";
+import { demoEntries } from "./demo";
 
 export type { Backend, BackendKind } from "./types";
 export { BackendError, toAppError, toBackendError, isAppError } from "./errors";
@@ -17,11 +18,23 @@ export function isTauri(win: unknown = globalThis): boolean {
 
 /**
  * Browser-only knobs for previewing states without Tauri:
- * `?fake=slow` (answers after 1.5 s), `?fake=error` (appInfo fails).
+ * `?fake=slow` (answers after 1.5 s), `?fake=error` (appInfo fails),
+ * `?fake=library` (a library of 10,000 entries), `?fake=broken-library`
+ * (every library call fails).
  */
 export function fakeOptionsFromQuery(search: string): FakeBackendOptions {
   const mode = new URLSearchParams(search).get("fake");
   if (mode === "slow") return { delayMs: 1500 };
+  if (mode === "library") return { entries: demoEntries(10_000) };
+  if (mode === "broken-library") {
+    const error = {
+      code: "io" as const,
+      message: "cannot open /home/dev/.local/share/snapdesk/library/library.sqlite: database disk image is malformed",
+      hint: "Move the file aside and restart Snapdesk; `snapdesk library verify` tells what can be recovered.",
+      details: null,
+    };
+    return { failures: { libraryBrowse: error, libraryShow: error, libraryOpen: error } };
+  }
   if (mode === "error") {
     return {
       delayMs: 300,

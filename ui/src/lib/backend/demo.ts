@@ -1,0 +1,46 @@
+/**
+ * A varied library for browser previews (`?fake=library`) and tests: groups of
+ * three nodes per snapshot, pinned entries, notes, tags, evicted entries, a
+ * server copy past its retention, one unredacted archive.
+ */
+import type { Entry } from "../bindings/Entry";
+import { fakeEntry } from "./fake";
+
+const DEPLOYMENTS = ["iggy-prod", "iggy-staging", "payments-eu"];
+const TAGS = ["ticket-4711", "customer-acme", "tls", "upgrade"];
+
+export function demoEntries(count: number, now = Date.now()): Entry[] {
+  const out: Entry[] = [];
+  for (let n = 1; n <= count; n++) {
+    const group = Math.floor((n - 1) / 3);
+    const node = `node-${((n - 1) % 3) + 1}`;
+    const created = new Date(now - 120_000 - group * 3_600_000 * 7).toISOString();
+    const stamp = created.slice(0, 19).replace(/[-:]/g, "").replace("T", "-");
+    const deployment = DEPLOYMENTS[group % DEPLOYMENTS.length];
+    const fail = group % 4 === 0 ? (n % 3 === 1 ? 2 : 0) : group % 7 === 0 ? 1 : 0;
+    out.push(
+      fakeEntry(n, {
+        title: `Snapshot of ${deployment}-${node}`,
+        snapshot_name: `snapshot-${stamp}`,
+        deployment_name: deployment,
+        deployment_id: String(611298765432109056n + BigInt(group % DEPLOYMENTS.length)),
+        node_id: node,
+        host_name: `${deployment}-${node}.internal`,
+        created_at: created,
+        completed_at: created,
+        added_at: new Date(Date.parse(created) + 60_000).toISOString(),
+        expires_at: new Date(Date.parse(created) + 30 * 86_400_000).toISOString(),
+        checks: { pass: 38 + (n % 5), warn: n % 4, fail, info: 5, error: group % 23 === 0 ? 1 : 0, skipped: 1 },
+        pinned: group % 11 === 0,
+        note: group % 13 === 0 ? "Customer reports lag spikes after the upgrade" : "",
+        tags: group % 9 === 0 ? [TAGS[group % TAGS.length]] : [],
+        evicted_at: group % 17 === 5 ? new Date(now - 86_400_000).toISOString() : null,
+        downloadable: group % 17 === 5 && group < 100,
+        redacted: n === 5 ? false : true,
+        has_iggy: n % 2 === 0,
+        size: 1_400_000 + ((n * 7919) % 9_000_000),
+      }),
+    );
+  }
+  return out;
+}
