@@ -16,6 +16,7 @@
 pub mod catalog;
 pub mod changes;
 pub mod compare;
+pub mod continuity;
 pub mod db;
 pub mod entries;
 pub mod error;
@@ -26,6 +27,7 @@ pub mod store;
 
 pub use changes::Change;
 pub use compare::{Diff, Matrix};
+pub use continuity::{Continuity, DataDiff};
 pub use entries::{parse_id, Page};
 pub use error::{LibraryError, Result};
 pub use lifecycle::{Collected, Verified};
@@ -39,3 +41,9 @@ impl Library {
         Self::open(&paths.data_dir.join("library"))
     }
 }
+
+// The suite's one skip-or-fail rule, shared as a file (this crate cannot depend on
+// `snapdesk-tests`).
+#[cfg(test)]
+#[path = "../../../tests/src/skip.rs"]
+pub(crate) mod test_skip;
