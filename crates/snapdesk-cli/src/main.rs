@@ -11,6 +11,7 @@ mod context;
 mod hints;
 mod iggy;
 mod library;
+mod library_insight;
 mod output;
 mod remote;
 mod render;

@@ -10,6 +10,8 @@
 //! - [`compare`]: two entries, or the nodes of one snapshot as a matrix.
 //! - [`lifecycle`]: the size budget, eviction, `gc` and `verify`.
 //! - [`changes`]: how one process sees another's writes without a restart.
+//! - [`insight`]: across snapshots: the triage board, check timelines, logs around a time.
+//! - [`continuity`]: what happened to the Iggy data between two snapshots.
 //!
 //! The library lives under `<data dir>/library/` ([`Library::under`]).
 
@@ -20,6 +22,7 @@ pub mod continuity;
 pub mod db;
 pub mod entries;
 pub mod error;
+pub mod insight;
 pub mod lifecycle;
 pub mod model;
 pub mod query;
@@ -30,6 +33,7 @@ pub use compare::{Diff, Matrix};
 pub use continuity::{Continuity, DataDiff};
 pub use entries::{parse_id, Page};
 pub use error::{LibraryError, Result};
+pub use insight::{NodeLogs, Scope, Timeline, Triage, TriageItem, TriageState};
 pub use lifecycle::{Collected, Verified};
 pub use model::{CheckRow, Entry, EntryDetail, Hit, Imported, Origin, OriginRecord};
 pub use query::Query;
