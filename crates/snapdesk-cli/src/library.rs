@@ -113,6 +113,9 @@ pub enum LibraryCommand {
         #[command(flatten)]
         scope: crate::library_insight::ScopeArgs,
     },
+    /// Re-run the analyzers that need no live host (log signatures, rules over recorded
+    /// facts, the Iggy data inspector) over every entry; says which snapshots they now flag.
+    Reanalyze,
 }
 
 fn id(s: &str) -> Result<i64, Failure> {
@@ -305,6 +308,7 @@ pub fn run(cmd: LibraryCommand, paths: &AppPaths, out: &Output) -> CmdResult {
             limit,
             scope,
         } => crate::library_insight::logs(&lib, &at, window, limit, scope, &cancel, out),
+        LibraryCommand::Reanalyze => crate::library_insight::reanalyze(&lib, &cancel, out),
         LibraryCommand::Verify => {
             let v = lib.verify(&cancel).map_err(lib_err)?;
             if v.is_clean() {

@@ -221,3 +221,49 @@ pub fn render_data_diff(d: &DataDiff) -> String {
     }
     s
 }
+
+pub fn reanalyze(lib: &Library, cancel: &Cancel, out: &Output) -> CmdResult {
+    let r = lib.reanalyze(cancel).map_err(lib_err)?;
+    out.print(&r, |r| {
+        let versions: Vec<String> = r
+            .analyzers
+            .iter()
+            .map(|a| format!("{} v{}", a.id, a.version))
+            .collect();
+        let mut s = format!(
+            "{} entries analyzed ({}), {} findings, {} new",
+            r.entries_analyzed,
+            versions.join(", "),
+            r.findings,
+            r.new_findings
+        );
+        if r.entries_facts_only > 0 {
+            s.push_str(&format!(
+                "\n{} evicted entries: recorded facts only",
+                r.entries_facts_only
+            ));
+        }
+        for f in &r.flagged {
+            s.push_str(&format!(
+                "\nentry {} ({} {}):",
+                f.entry_id,
+                f.snapshot_name.as_deref().unwrap_or("-"),
+                f.node.as_deref().unwrap_or("-")
+            ));
+            for x in &f.findings {
+                s.push_str(&format!(
+                    "\n  {} {:<4} {:<32} x{}  {}",
+                    if x.new { "NEW" } else { "   " },
+                    x.severity,
+                    x.finding_id,
+                    x.count,
+                    x.title
+                ));
+            }
+        }
+        for (id, e) in &r.errors {
+            s.push_str(&format!("\nentry {id}: not read: {e}"));
+        }
+        s
+    })
+}

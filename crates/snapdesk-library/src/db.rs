@@ -92,6 +92,28 @@ pub const MIGRATIONS: &[&str] = &[
         at TEXT NOT NULL
     );
     "#,
+    // 3 (issue 14; renumber freely at a merge, it depends only on `entries`): what the
+    // analyzers that need no live host found in each entry, and which versions last ran.
+    r#"
+    CREATE TABLE analysis_findings (
+        entry_id INTEGER NOT NULL REFERENCES entries(id) ON DELETE CASCADE,
+        finding_id TEXT NOT NULL,
+        analyzer TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        severity TEXT NOT NULL,
+        title TEXT NOT NULL,
+        detail TEXT NOT NULL,
+        count INTEGER NOT NULL,
+        first_at TEXT NOT NULL,
+        is_new INTEGER NOT NULL,
+        PRIMARY KEY (entry_id, finding_id)
+    );
+    CREATE TABLE analysis_state (
+        entry_id INTEGER PRIMARY KEY REFERENCES entries(id) ON DELETE CASCADE,
+        versions TEXT NOT NULL,
+        at TEXT NOT NULL
+    );
+    "#,
 ];
 
 /// The schema version this build writes.

@@ -11,10 +11,12 @@
 //! - [`lifecycle`]: the size budget, eviction, `gc` and `verify`.
 //! - [`changes`]: how one process sees another's writes without a restart.
 //! - [`insight`]: across snapshots: the triage board, check timelines, logs around a time.
+//! - [`analysis`]: re-analysis of stored archives by analyzers that need no live host.
 //! - [`continuity`]: what happened to the Iggy data between two snapshots.
 //!
 //! The library lives under `<data dir>/library/` ([`Library::under`]).
 
+pub mod analysis;
 pub mod catalog;
 pub mod changes;
 pub mod compare;
@@ -28,6 +30,7 @@ pub mod model;
 pub mod query;
 pub mod store;
 
+pub use analysis::{AnalysisFinding, Reanalysis};
 pub use changes::Change;
 pub use compare::{Diff, Matrix};
 pub use continuity::{Continuity, DataDiff};

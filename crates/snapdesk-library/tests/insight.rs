@@ -316,3 +316,94 @@ fn the_log_lines_around_a_time_come_from_every_node_that_covers_it() {
         .unwrap();
     assert!(none.iter().all(|n| n.lines.is_empty() && n.note.is_some()));
 }
+
+fn with_log(snap: u32, node: &str, line: &str) -> Report {
+    let mut r = report(snap, node, &[("certs.expiry", Pass)]);
+    r.checks[0].facts = vec![snapdesk_report::Fact::new("days_left", 200)];
+    r.logs = vec![LogSource {
+        id: "iggy".into(),
+        title: "Iggy server".into(),
+        source: "journalctl".into(),
+        lines: vec![
+            "2026-05-01T11:59:00Z INFO server: started".into(),
+            line.into(),
+        ],
+    }];
+    r
+}
+
+#[test]
+fn reanalysis_flags_past_snapshots_once_and_marks_only_new_findings_new() {
+    let tmp = tempfile::tempdir().unwrap();
+    let lib = Library::open(&tmp.path().join("lib")).unwrap();
+    let full = "2026-05-01T11:59:30Z ERROR server::streaming::segments: Failed to persist \
+                messages for stream ID: 1: No space left on device (os error 28)";
+    let a = import(&lib, tmp.path(), &with_log(0, "n1", full));
+    let quiet = import(
+        &lib,
+        tmp.path(),
+        &with_log(1, "n1", "2026-05-02T11:00:00Z INFO ok"),
+    );
+
+    let first = lib.reanalyze(&Cancel::new()).unwrap();
+    assert_eq!(first.entries_analyzed, 2);
+    assert!(first.errors.is_empty(), "{:?}", first.errors);
+    let flagged: Vec<_> = first.flagged.iter().map(|f| f.entry_id.as_str()).collect();
+    assert_eq!(flagged, [a.as_str()], "only the snapshot with the failure");
+    let ids: Vec<_> = first.flagged[0]
+        .findings
+        .iter()
+        .map(|f| (f.finding_id.as_str(), f.new))
+        .collect();
+    assert_eq!(ids, [("log.disk_full", true), ("log.persist_failed", true)]);
+
+    // Again: nothing new, the findings kept, no longer marked new.
+    let second = lib.reanalyze(&Cancel::new()).unwrap();
+    assert!(second.flagged.is_empty());
+    assert_eq!(second.findings, 2);
+    let stored = lib.analysis(a.parse().unwrap()).unwrap();
+    assert_eq!(stored.len(), 2);
+    assert!(stored.iter().all(|f| !f.new && f.version == 1));
+    assert!(lib.analysis(quiet.parse().unwrap()).unwrap().is_empty());
+
+    // A new snapshot with the same failure is flagged alone; removing an entry drops its rows.
+    let b = import(&lib, tmp.path(), &with_log(2, "n2", full));
+    let third = lib.reanalyze(&Cancel::new()).unwrap();
+    let flagged: Vec<_> = third.flagged.iter().map(|f| f.entry_id.as_str()).collect();
+    assert_eq!(flagged, [b.as_str()]);
+    lib.remove(a.parse().unwrap()).unwrap();
+    assert!(lib.analysis(a.parse().unwrap()).unwrap().is_empty());
+}
+
+#[test]
+fn a_catalog_from_before_reanalysis_migrates_and_is_reanalyzed_with_its_rows() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("lib");
+    let id = {
+        // The last version without analysis tables, with an entry imported by it.
+        let lib = Library::open_at_version(&root, 2).unwrap();
+        let mut r = with_log(0, "n1", "2026-05-01T11:59:30Z INFO fine");
+        r.checks[0].facts = vec![snapdesk_report::Fact::new("days_left", 5)];
+        import(&lib, tmp.path(), &r)
+    };
+    let lib = Library::open(&root).unwrap();
+    assert_eq!(
+        snapdesk_library::db::version(&lib_conn(&root)).unwrap(),
+        snapdesk_library::db::latest()
+    );
+    let rep = lib.reanalyze(&Cancel::new()).unwrap();
+    assert_eq!(rep.flagged.len(), 1);
+    let f = &rep.flagged[0].findings[0];
+    assert_eq!(
+        (
+            f.entry_id.as_str(),
+            f.finding_id.as_str(),
+            f.severity.as_str()
+        ),
+        (id.as_str(), "facts.cert_expiring", "fail")
+    );
+}
+
+fn lib_conn(root: &Path) -> rusqlite::Connection {
+    rusqlite::Connection::open(root.join("library.sqlite")).unwrap()
+}
