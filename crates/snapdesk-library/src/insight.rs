@@ -4,7 +4,8 @@
 //! log lines read the archives.
 //!
 //! A *snapshot* is what was collected at one time: the entries of one deployment that share
-//! a snapshot name (one per node), or a single entry when it has no name. Its time is the
+//! a snapshot name (one per node), or a single entry when it has no deployment (a local
+//! collection, a file: two collections in one second share a name). Its time is the
 //! earliest `created_at` of its entries (else when it was added). A *node* is an entry's
 //! node id, else its host name.
 //!
@@ -211,9 +212,11 @@ fn scoped(conn: &Connection, scope: &Scope) -> Result<Scoped> {
     let mut raw = Vec::new();
     for row in rows {
         let (id, node, name, dep, at) = row?;
+        // The nodes of one deployment's snapshot share its name; anything else (a local
+        // collection, a file) is its own snapshot, whatever it is named.
         let key = match &name {
-            Some(n) => (dep, n.clone()),
-            None => (String::new(), format!("#{id}")),
+            Some(n) if !dep.is_empty() => (dep, n.clone()),
+            _ => (String::new(), format!("#{id}")),
         };
         let t = when(&at);
         let label = name.unwrap_or_else(|| format!("entry {id}"));
