@@ -59,6 +59,26 @@ pub fn generate() -> Vec<(String, String)> {
         one::<snapdesk_ops::desk::AppEvent>(&cfg),
         one::<snapdesk_ops::desk::CollectRequest>(&cfg),
         one::<snapdesk_collector::Progress>(&cfg),
+        // Issue 14: insight across snapshots, data continuity, re-analysis, redacted copies.
+        one::<snapdesk_library::insight::Scope>(&cfg),
+        one::<snapdesk_library::insight::Triage>(&cfg),
+        one::<snapdesk_library::insight::TriageItem>(&cfg),
+        one::<snapdesk_library::insight::TriageState>(&cfg),
+        one::<snapdesk_library::insight::Timeline>(&cfg),
+        one::<snapdesk_library::insight::NodeTimeline>(&cfg),
+        one::<snapdesk_library::insight::TimelinePoint>(&cfg),
+        one::<snapdesk_library::insight::NodeLogs>(&cfg),
+        one::<snapdesk_library::insight::LogLine>(&cfg),
+        one::<snapdesk_library::continuity::Continuity>(&cfg),
+        one::<snapdesk_library::continuity::ContinuityFinding>(&cfg),
+        one::<snapdesk_library::continuity::ContinuityKind>(&cfg),
+        one::<snapdesk_library::continuity::ConsumerLag>(&cfg),
+        one::<snapdesk_library::continuity::LagTrend>(&cfg),
+        one::<snapdesk_library::analysis::Reanalysis>(&cfg),
+        one::<snapdesk_library::analysis::AnalysisFinding>(&cfg),
+        one::<snapdesk_library::analysis::FlaggedEntry>(&cfg),
+        one::<snapdesk_library::analysis::AnalyzerVersion>(&cfg),
+        one::<snapdesk_collector::archive_redact::RedactedCopy>(&cfg),
     ];
     files.sort();
     files

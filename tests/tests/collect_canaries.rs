@@ -364,6 +364,68 @@ fn no_planted_secret_survives_anywhere_in_the_archive() {
         m["redaction"]
     );
 
+    // `snapdesk redact` of the unredacted archive: the same guarantee, the input untouched.
+    let before = std::fs::read(&raw).unwrap();
+    let copy = tmp.path().join("copy.zip");
+    let o = snapdesk(&tmp.path().join("home"))
+        .args(["--json", "redact"])
+        .arg(&raw)
+        .arg(&copy)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(std::fs::read(&raw).unwrap(), before, "the input changed");
+    let done: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert!(done["total"].as_u64().unwrap() >= 36, "{done}");
+    assert!(
+        done["counts"]["pem_private_key"].as_u64().unwrap() >= 1,
+        "{done}"
+    );
+    let copied = all_text(&copy);
+    let mut leaks = Vec::new();
+    for (canary, places) in &planted {
+        for place in *places {
+            let text = entry(&copied, place)
+                .unwrap_or_else(|| panic!("{place} is missing from the redacted copy"));
+            if text.contains(canary) {
+                leaks.push(format!("{canary} in {place}"));
+            }
+        }
+    }
+    for (name, data) in &copied {
+        let text = String::from_utf8_lossy(data);
+        for c in canaries() {
+            if text.contains(c) {
+                leaks.push(format!("{c} in {name}"));
+            }
+        }
+    }
+    assert!(
+        leaks.is_empty(),
+        "secrets survived `snapdesk redact`:\n  {}",
+        leaks.join("\n  ")
+    );
+    let opened = snapdesk_report::archive::open(&copy).unwrap();
+    let m = opened.manifest.unwrap();
+    assert!(m.redaction.redacted);
+    assert!(
+        snapdesk_report::archive::verify(&copy, &m)
+            .unwrap()
+            .is_empty(),
+        "the copy's manifest lists its entries"
+    );
+    let o = snapdesk(&tmp.path().join("home"))
+        .args(["--json", "redact"])
+        .arg(&copy)
+        .arg(&copy)
+        .output()
+        .unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(2),
+        "the input as its own output is refused"
+    );
+
     // The process really was seen (its environment went through redaction).
     let html = entry(&entries, REPORT).expect("report.html");
     assert!(

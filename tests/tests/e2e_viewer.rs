@@ -247,7 +247,10 @@ fn the_archives_files_are_listed_and_read_in_the_sandboxed_frame_never_rendered(
     open_in_viewer(&app, &zip);
     app.click_testid("viewer-tab-files").unwrap();
     app.wait_for("the file list", Duration::from_secs(20), |a| {
-        Ok(a.find_opt("[data-testid=file-item][data-path='report.html']")?.is_some())
+        Ok(
+            a.find_opt("[data-testid=file-item][data-path='report.html']")?
+                .is_some(),
+        )
     })
     .unwrap();
     let frame = app.by_testid("report-frame").unwrap();
@@ -258,8 +261,10 @@ fn the_archives_files_are_listed_and_read_in_the_sandboxed_frame_never_rendered(
             .unwrap();
         app.click(&item).unwrap();
         app.wait_for("the file page", Duration::from_secs(20), |a| {
-            Ok(a.attribute(&frame, "src")?.is_some_and(|s| s.contains("/files/"))
-                && a.find_opt("[data-testid=report-viewer][data-ready=true]")?.is_some())
+            Ok(a.attribute(&frame, "src")?
+                .is_some_and(|s| s.contains("/files/"))
+                && a.find_opt("[data-testid=report-viewer][data-ready=true]")?
+                    .is_some())
         })
         .unwrap();
         app.enter_frame(&frame).unwrap();
@@ -274,6 +279,10 @@ fn the_archives_files_are_listed_and_read_in_the_sandboxed_frame_never_rendered(
     assert!(manifest.contains("\"snapshot_name\""), "{manifest}");
     // The report itself, as a file, is its source text: nothing in it runs or renders.
     let report = read(&app, "report.html");
-    assert!(report.starts_with("text|<!doctype html>"), "{}", &report[..report.len().min(80)]);
+    assert!(
+        report.starts_with("text|<!doctype html>"),
+        "{}",
+        &report[..report.len().min(80)]
+    );
     app.screenshot("viewer-files").unwrap();
 }

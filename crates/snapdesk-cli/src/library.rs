@@ -103,6 +103,40 @@ pub enum LibraryCommand {
     },
     /// Download an evicted entry's archive again from the Supervisor that still keeps it.
     Fetch { id: String },
+    /// The triage board: every warn, fail and error check across the snapshots of a
+    /// deployment (or a host, or the whole library), failures first, each new, persisting,
+    /// resolved or not collected.
+    Triage {
+        #[command(flatten)]
+        scope: crate::library_insight::ScopeArgs,
+    },
+    /// One check's status over every snapshot, per node ("not_collected" where it was
+    /// skipped, absent, or the node has no archive in that snapshot).
+    Timeline {
+        check_id: String,
+        /// One node: its id or host name.
+        #[arg(long, value_name = "NODE")]
+        node: Option<String>,
+        #[command(flatten)]
+        scope: crate::library_insight::ScopeArgs,
+    },
+    /// The log lines every node wrote around a time (RFC 3339), from the archives.
+    Logs {
+        /// The moment, as 2026-05-01T12:00:00Z.
+        #[arg(long, value_name = "TIME")]
+        at: String,
+        /// Seconds either side (1 to 86400).
+        #[arg(long, default_value = "60", value_parser = clap::value_parser!(u32).range(1..=86_400))]
+        window: u32,
+        /// At most this many lines per node (1 to 10000).
+        #[arg(long, default_value = "200", value_parser = clap::value_parser!(u32).range(1..=10_000))]
+        limit: u32,
+        #[command(flatten)]
+        scope: crate::library_insight::ScopeArgs,
+    },
+    /// Re-run the analyzers that need no live host (log signatures, rules over recorded
+    /// facts, the Iggy data inspector) over every entry; says which snapshots they now flag.
+    Reanalyze,
 }
 
 impl LibraryCommand {
@@ -221,8 +255,8 @@ pub fn run(cmd: LibraryCommand, paths: &AppPaths, out: &Output) -> CmdResult {
                 id(a.as_deref().unwrap_or(""))?,
                 id(b.as_deref().unwrap_or(""))?,
             );
-            let d = lib.diff(a, b).map_err(lib_err)?;
-            out.print(&d, render::diff)
+            let d = lib.diff_with_data(a, b, &cancel).map_err(lib_err)?;
+            out.print(&d, crate::library_insight::render_data_diff)
         }
         LibraryCommand::Export { id: s, out: dest } => {
             let path = lib.export(id(&s)?, &dest, &cancel).map_err(lib_err)?;
@@ -312,6 +346,19 @@ pub fn run(cmd: LibraryCommand, paths: &AppPaths, out: &Output) -> CmdResult {
             max_mib,
         } => cat(&lib, id(&s)?, &path, force, max_mib, &cancel, out),
         LibraryCommand::Fetch { id: s } => fetch(paths, &lib, id(&s)?, &cancel, out),
+        LibraryCommand::Triage { scope } => crate::library_insight::triage(&lib, scope, out),
+        LibraryCommand::Timeline {
+            check_id,
+            node,
+            scope,
+        } => crate::library_insight::timeline(&lib, &check_id, node.as_deref(), scope, out),
+        LibraryCommand::Logs {
+            at,
+            window,
+            limit,
+            scope,
+        } => crate::library_insight::logs(&lib, &at, window, limit, scope, &cancel, out),
+        LibraryCommand::Reanalyze => crate::library_insight::reanalyze(&lib, &cancel, out),
         LibraryCommand::Verify => {
             let v = lib.verify(&cancel).map_err(lib_err)?;
             if v.is_clean() {

@@ -11,7 +11,9 @@ mod context;
 mod hints;
 mod iggy;
 mod library;
+mod library_insight;
 mod output;
+mod redact;
 mod remote;
 mod render;
 mod render_library;
@@ -61,6 +63,9 @@ enum Command {
     /// The local library: every snapshot downloaded, collected or imported; search, compare.
     #[command(subcommand)]
     Library(library::LibraryCommand),
+    /// Write a redacted copy of a snapshot archive (report, logs, nested Iggy data); the input
+    /// is only read.
+    Redact(redact::RedactArgs),
     /// Manage Supervisor contexts: URL, known deployments, API key in the OS keyring.
     #[command(subcommand)]
     Context(context::ContextCommand),
@@ -83,6 +88,7 @@ impl Command {
             Command::Collect(_) => "collect",
             Command::Iggy(_) => "iggy",
             Command::Library(_) => "library",
+            Command::Redact(_) => "redact",
             Command::Context(_) => "context",
             Command::Snapshots { .. } => "snapshots",
             Command::Emulator(_) => "emulator",
@@ -167,6 +173,7 @@ fn run(cli: Cli, out: &Output) -> CmdResult {
         Command::Collect(args) => collect::run(args, &paths, out),
         Command::Library(cmd) => library::run(cmd, &paths, out),
         Command::Iggy(cmd) => iggy::run(cmd, out),
+        Command::Redact(args) => redact::run(args, out),
         Command::Context(cmd) => context::run(cmd, &paths, out),
         Command::Snapshots { target, command } => remote::run(command, target, &paths, out),
         Command::Emulator(mut args) => {

@@ -322,7 +322,7 @@ fn walk(root: &Path, skip: &[PathBuf]) -> Result<Walked, BundleError> {
 }
 
 /// A message segment: `streams/**/<offset>.log`.
-fn is_segment(rel: &str) -> bool {
+pub(crate) fn is_segment(rel: &str) -> bool {
     rel.starts_with("streams/") && rel.ends_with(".log")
 }
 
@@ -358,7 +358,7 @@ const COMPRESSED_EXTENSIONS: [&str; 7] = ["gz", "zst", "xz", "bz2", "zip", "lz4"
 
 /// Text files redacted before bundling: configs anywhere, and server logs under `logs/`
 /// (`iggy-server.log`, rotated `.log.N`). Never segments, never compressed logs.
-fn is_text_to_redact(rel: &str) -> bool {
+pub(crate) fn is_text_to_redact(rel: &str) -> bool {
     if is_segment(rel) {
         return false;
     }

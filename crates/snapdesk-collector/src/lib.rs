@@ -1,6 +1,7 @@
 //! The local collector: runs host checks in parallel, redacts secrets, bundles the Iggy data
 //! directory and writes a snapshot archive in the same format the Supervisor produces.
 
+pub mod archive_redact;
 pub mod bundle;
 pub mod checks;
 pub mod collect;

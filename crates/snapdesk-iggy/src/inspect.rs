@@ -12,7 +12,7 @@ use crate::model::{
     ConsumerGroup, ConsumerKind, ConsumerOffset, Finding, FindingKind, Format, Inspection,
     Partition, Severity, Stream, Topic, Totals,
 };
-use crate::seg::{self, SegmentFiles};
+use crate::seg::{self, Mark, SegmentFiles};
 use crate::source::{self, Tree};
 
 /// Inspects a data directory, a bare `iggy-data.zip`, or a snapshot ZIP that carries one.
@@ -301,6 +301,7 @@ fn scan_partition(
     files: &PartFiles,
     groups: &BTreeMap<u32, String>,
     out: &mut Vec<Finding>,
+    visit: seg::Visit<'_>,
 ) -> Partition {
     let mut part = Partition {
         id,
@@ -365,8 +366,8 @@ fn scan_partition(
             None => None,
         };
         let segment = match format {
-            Format::V08 => seg::scan_v08(log_reader, index_reader, &sf, out),
-            Format::V09 => seg::scan_v09(log_reader, index_reader, &sf, out),
+            Format::V08 => seg::scan_v08(log_reader, index_reader, &sf, out, &mut *visit),
+            Format::V09 => seg::scan_v09(log_reader, index_reader, &sf, out, &mut *visit),
         };
         // Between segments: the next one starts right after the last offset before it.
         if let (Some((last, prev_path)), Some(first)) = (&prev_last, segment.first_offset) {
@@ -468,6 +469,16 @@ fn scan_partition(
 
 /// Inspects an opened tree.
 pub fn inspect_tree(tree: &Tree) -> Result<Inspection, InspectError> {
+    inspect_tree_with(tree, &mut |_, _| {})
+}
+
+/// Inspects an opened tree, handing every whole message to `visit` with its partition's
+/// directory (`streams/<s>/topics/<t>/partitions/<p>`), in log order per partition. The
+/// inspection itself is what [`inspect_tree`] returns.
+pub fn inspect_tree_with(
+    tree: &Tree,
+    visit: &mut dyn FnMut(&str, Mark),
+) -> Result<Inspection, InspectError> {
     let Some(format) = detect(tree) else {
         let mut top: Vec<&str> = tree
             .files
@@ -554,7 +565,10 @@ pub fn inspect_tree(tree: &Tree) -> Result<Inspection, InspectError> {
                 }
             }
             for (pid, files) in parts {
-                let part = scan_partition(tree, format, *pid, files, groups, &mut findings);
+                let pdir = format!("{tdir}/partitions/{pid}");
+                let mut per = |m: Mark| visit(&pdir, m);
+                let part =
+                    scan_partition(tree, format, *pid, files, groups, &mut findings, &mut per);
                 let t = &mut topic.totals;
                 t.partitions += 1;
                 t.segments += part.segments.len() as u64;

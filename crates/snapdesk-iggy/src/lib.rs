@@ -18,11 +18,12 @@ pub mod text;
 mod wire;
 
 pub use error::InspectError;
-pub use inspect::{inspect, inspect_tree};
+pub use inspect::{inspect, inspect_tree, inspect_tree_with};
 pub use model::{
     ConsumerGroup, ConsumerKind, ConsumerOffset, Finding, FindingKind, Format, Inspection,
     Partition, Segment, Severity, Stream, Topic, Totals,
 };
+pub use seg::Mark;
 
 // The suite's one skip-or-fail rule, shared as a file: this crate cannot depend on
 // `snapdesk-tests`.

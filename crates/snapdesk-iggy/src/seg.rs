@@ -25,7 +25,22 @@ use std::io::Read;
 use twox_hash::XxHash3_64;
 
 use crate::model::{Finding, FindingKind, Segment, Severity};
-use crate::wire::{u32_at, u64_at, Chunked};
+use crate::wire::{u128_at, u32_at, u64_at, Chunked};
+
+/// One whole message as a scan meets it: what continuity across snapshots compares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Mark {
+    pub offset: u64,
+    /// The message id the producer (or the server) gave it.
+    pub id: u128,
+    /// The checksum stored in the message header.
+    pub checksum: u64,
+    /// The server's timestamp, in microseconds since the epoch.
+    pub timestamp: u64,
+}
+
+/// Called once per whole message, in log order.
+pub type Visit<'a> = &'a mut dyn FnMut(Mark);
 
 /// What the scan of one segment needs to know.
 pub struct SegmentFiles<'a> {
@@ -190,6 +205,7 @@ pub fn scan_v08(
     index: Option<Box<dyn Read + Send>>,
     files: &SegmentFiles<'_>,
     out: &mut Vec<Finding>,
+    visit: Visit<'_>,
 ) -> Segment {
     let path = files.log_path;
     let mut seg = Segment {
@@ -231,7 +247,9 @@ pub fn scan_v08(
         }
         let h = c.peek();
         let stored = u64_at(h, 0);
+        let id = u128_at(h, 8);
         let offset = u64_at(h, 24);
+        let timestamp = u64_at(h, 32);
         let headers = u32_at(h, 48) as u64;
         let payload = u32_at(h, 52) as u64;
         let total = V08_HEADER as u64 + payload + headers;
@@ -263,6 +281,12 @@ pub fn scan_v08(
         }
         seq.see(offset, at, seg.messages == 0);
         count_message(&mut seg, offset, payload, headers);
+        visit(Mark {
+            offset,
+            id,
+            checksum: stored,
+            timestamp,
+        });
         if let Some(ix) = idx.as_mut() {
             let entry_at = ix.pos();
             if ix.fill(V08_INDEX).unwrap_or(false) {
@@ -348,6 +372,7 @@ pub fn scan_v09(
     index: Option<Box<dyn Read + Send>>,
     files: &SegmentFiles<'_>,
     out: &mut Vec<Finding>,
+    visit: Visit<'_>,
 ) -> Segment {
     let path = files.log_path;
     let mut seg = Segment {
@@ -400,6 +425,7 @@ pub fn scan_v09(
         }
         let h = c.peek();
         let base = u64_at(h, 8);
+        let base_ts = u64_at(h, 16);
         let length = u64_at(h, 32);
         let stored_batch = u64_at(h, 40);
         let count = u32_at(h, 48);
@@ -468,7 +494,9 @@ pub fn scan_v09(
             }
             let f = c.peek();
             let stored = u64_at(f, 0);
+            let id = u128_at(f, 8);
             let delta = u32_at(f, 24) as u64;
+            let ts_delta = u32_at(f, 28) as u64;
             let headers = u32_at(f, 32) as u64;
             let payload = u32_at(f, 36) as u64;
             let reserved = u64_at(f, 40);
@@ -514,6 +542,12 @@ pub fn scan_v09(
             }
             seq.see(offset, fat, seg.messages == 0);
             count_message(&mut seg, offset, payload, headers);
+            visit(Mark {
+                offset,
+                id,
+                checksum: stored,
+                timestamp: base_ts.saturating_add(ts_delta),
+            });
             frames += 1;
             left -= total;
         }

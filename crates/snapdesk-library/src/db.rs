@@ -107,6 +107,27 @@ pub const MIGRATIONS: &[&str] = &[
     CREATE INDEX checks_rank ON checks(id, status, entry_id, category);
     CREATE INDEX checks_entry_status ON checks(entry_id, status, category);
     "#,
+    // 5: what the analyzers that need no live host found in each entry, and which versions last ran.
+    r#"
+    CREATE TABLE analysis_findings (
+        entry_id INTEGER NOT NULL REFERENCES entries(id) ON DELETE CASCADE,
+        finding_id TEXT NOT NULL,
+        analyzer TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        severity TEXT NOT NULL,
+        title TEXT NOT NULL,
+        detail TEXT NOT NULL,
+        count INTEGER NOT NULL,
+        first_at TEXT NOT NULL,
+        is_new INTEGER NOT NULL,
+        PRIMARY KEY (entry_id, finding_id)
+    );
+    CREATE TABLE analysis_state (
+        entry_id INTEGER PRIMARY KEY REFERENCES entries(id) ON DELETE CASCADE,
+        versions TEXT NOT NULL,
+        at TEXT NOT NULL
+    );
+    "#,
 ];
 
 /// The schema version this build writes.

@@ -12,26 +12,35 @@
 //! - [`compare`]: two entries, or the nodes of one snapshot as a matrix.
 //! - [`lifecycle`]: the size budget, eviction, `gc` and `verify`.
 //! - [`changes`]: how one process sees another's writes without a restart.
+//! - [`insight`]: across snapshots: the triage board, check timelines, logs around a time.
+//! - [`analysis`]: re-analysis of stored archives by analyzers that need no live host.
+//! - [`continuity`]: what happened to the Iggy data between two snapshots.
 //!
 //! The library lives under `<data dir>/library/` ([`Library::under`]).
 
+pub mod analysis;
 pub mod browse;
 pub mod catalog;
 pub mod changes;
 pub mod compare;
+pub mod continuity;
 pub mod db;
 pub mod entries;
 pub mod error;
+pub mod insight;
 pub mod lifecycle;
 pub mod model;
 pub mod query;
 pub mod store;
 
+pub use analysis::{AnalysisFinding, Reanalysis};
 pub use browse::{Browse, Sort};
 pub use changes::Change;
 pub use compare::{Diff, Matrix};
+pub use continuity::{Continuity, DataDiff};
 pub use entries::{parse_id, Page};
 pub use error::{LibraryError, Result};
+pub use insight::{NodeLogs, Scope, Timeline, Triage, TriageItem, TriageState};
 pub use lifecycle::{Collected, Verified};
 pub use model::{CheckRow, Entry, EntryDetail, Hit, Imported, Origin, OriginRecord};
 pub use query::Query;
@@ -43,3 +52,9 @@ impl Library {
         Self::open(&paths.data_dir.join("library"))
     }
 }
+
+// The suite's one skip-or-fail rule, shared as a file (this crate cannot depend on
+// `snapdesk-tests`).
+#[cfg(test)]
+#[path = "../../../tests/src/skip.rs"]
+pub(crate) mod test_skip;
