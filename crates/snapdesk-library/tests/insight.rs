@@ -381,7 +381,7 @@ fn a_catalog_from_before_reanalysis_migrates_and_is_reanalyzed_with_its_rows() {
     let root = tmp.path().join("lib");
     let id = {
         // The last version without analysis tables, with an entry imported by it.
-        let lib = Library::open_at_version(&root, 2).unwrap();
+        let lib = Library::open_at_version(&root, 4).unwrap();
         let mut r = with_log(0, "n1", "2026-05-01T11:59:30Z INFO fine");
         r.checks[0].facts = vec![snapdesk_report::Fact::new("days_left", 5)];
         import(&lib, tmp.path(), &r)
