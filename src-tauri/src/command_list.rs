@@ -27,7 +27,14 @@ macro_rules! app_commands {
             cancel_job,
             archive_files,
             archive_file_page,
-            archive_file_export
+            archive_file_export,
+            library_scopes,
+            library_triage,
+            library_timeline,
+            library_logs_around,
+            library_analysis,
+            library_reanalyze,
+            library_export_redacted
         )
     };
 }

@@ -4,9 +4,14 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use snapdesk_collector::archive_redact::RedactedCopy;
 use snapdesk_core::{AppInfo, Error, ErrorCode};
+use snapdesk_library::analysis::{AnalysisFinding, Reanalysis};
+use snapdesk_library::continuity::DataDiff;
+use snapdesk_library::insight::{NodeLogs, Scope, Timeline, Triage};
+use snapdesk_library::Scopes;
 use snapdesk_ops::desk::{AppEvent, CollectRequest};
-use snapdesk_ops::library::{self, Browse, Diff, EntryDetail, Library, Matrix, Page, Query, Sort};
+use snapdesk_ops::library::{self, Browse, EntryDetail, Library, Matrix, Page, Query, Sort};
 use snapdesk_report::view::OpenedReport;
 use tauri::ipc::Channel;
 use tauri::{AppHandle, State};
@@ -70,6 +75,9 @@ fn from_the_app<R: tauri::Runtime>(invoke: &tauri::ipc::Invoke<R>) -> bool {
     };
     page_ok && origin_ok
 }
+
+/// How long a read across archives (continuity, logs) may take before it gives up.
+const LONG_READ: std::time::Duration = std::time::Duration::from_secs(120);
 
 /// Runs blocking work off the main thread.
 async fn blocking<T: Send + 'static>(
@@ -291,11 +299,140 @@ pub async fn library_export<R: tauri::Runtime>(
     .await
 }
 
-/// Two entries compared: checks whose status changed, added or gone, facts that changed.
+/// Two entries compared: checks whose status changed, added or gone, facts that changed,
+/// and, when both carry Iggy data, the data's continuity (messages lost, offsets re-issued,
+/// holes, consumers rewound, lag trends).
 #[tauri::command]
-pub async fn library_diff(state: State<'_, AppState>, a: String, b: String) -> Result<Diff, Error> {
+pub async fn library_diff(
+    state: State<'_, AppState>,
+    a: String,
+    b: String,
+) -> Result<DataDiff, Error> {
     let lib = lib(&state)?;
-    blocking(move || Ok(lib.diff(library::parse_id(&a)?, library::parse_id(&b)?)?)).await
+    blocking(move || {
+        let (a, b) = (library::parse_id(&a)?, library::parse_id(&b)?);
+        Ok(lib.diff_with_data(a, b, &snapdesk_core::Cancel::new().with_deadline(LONG_READ))?)
+    })
+    .await
+}
+
+fn scope(deployment: Option<String>, host: Option<String>) -> Scope {
+    let keep = |v: Option<String>| v.filter(|s| !s.trim().is_empty());
+    Scope {
+        deployment: keep(deployment),
+        host: keep(host),
+    }
+}
+
+/// The deployments and hosts the library holds snapshots of (a scope picker's choices).
+#[tauri::command]
+pub async fn library_scopes(state: State<'_, AppState>) -> Result<Scopes, Error> {
+    let lib = lib(&state)?;
+    blocking(move || Ok(lib.scopes()?)).await
+}
+
+/// The triage board of a deployment, a host, or the whole library.
+#[tauri::command]
+pub async fn library_triage(
+    state: State<'_, AppState>,
+    deployment: Option<String>,
+    host: Option<String>,
+) -> Result<Triage, Error> {
+    let lib = lib(&state)?;
+    blocking(move || Ok(lib.triage(&scope(deployment, host))?)).await
+}
+
+/// One check's status over every snapshot, per node.
+#[tauri::command]
+pub async fn library_timeline(
+    state: State<'_, AppState>,
+    check_id: String,
+    node: Option<String>,
+    deployment: Option<String>,
+    host: Option<String>,
+) -> Result<Timeline, Error> {
+    let lib = lib(&state)?;
+    blocking(move || Ok(lib.timeline(&check_id, node.as_deref(), &scope(deployment, host))?)).await
+}
+
+/// The log lines every node wrote around a moment (RFC 3339), read from the archives.
+#[tauri::command]
+pub async fn library_logs_around(
+    state: State<'_, AppState>,
+    deployment: Option<String>,
+    host: Option<String>,
+    at: String,
+    window_secs: u32,
+    max_lines: u32,
+) -> Result<Vec<NodeLogs>, Error> {
+    let lib = lib(&state)?;
+    blocking(move || {
+        let at = chrono::DateTime::parse_from_rfc3339(&at)
+            .map_err(|e| Error::invalid_input(format!("{at:?} is not an RFC 3339 time: {e}")))?
+            .with_timezone(&chrono::Utc);
+        let cancel = snapdesk_core::Cancel::new().with_deadline(LONG_READ);
+        Ok(lib.logs_around(
+            &scope(deployment, host),
+            at,
+            window_secs.clamp(1, 86_400),
+            max_lines.clamp(1, 10_000) as usize,
+            &cancel,
+        )?)
+    })
+    .await
+}
+
+/// What the analyzers found in one entry (new findings marked).
+#[tauri::command]
+pub async fn library_analysis(
+    state: State<'_, AppState>,
+    id: String,
+) -> Result<Vec<AnalysisFinding>, Error> {
+    let lib = lib(&state)?;
+    blocking(move || Ok(lib.analysis(library::parse_id(&id)?)?)).await
+}
+
+/// Re-runs the analyzers over the whole library; says which snapshots they now flag.
+#[tauri::command]
+pub async fn library_reanalyze(state: State<'_, AppState>) -> Result<Reanalysis, Error> {
+    let lib = lib(&state)?;
+    blocking(move || Ok(lib.reanalyze(&snapdesk_core::Cancel::new())?)).await
+}
+
+/// Writes a redacted copy of an entry's archive where the person chooses; null when
+/// dismissed. The stored archive is never touched.
+#[tauri::command]
+pub async fn library_export_redacted<R: tauri::Runtime>(
+    app: AppHandle<R>,
+    state: State<'_, AppState>,
+    id: String,
+    name: String,
+) -> Result<Option<RedactedCopy>, Error> {
+    let lib = lib(&state)?;
+    blocking(move || {
+        let n = library::parse_id(&id)?;
+        let source = lib.open_entry(n)?;
+        let Some(dest) = app
+            .dialog()
+            .file()
+            .set_title("Export a redacted copy")
+            .set_file_name(snapdesk_core::paths::safe_file_part(&name))
+            .add_filter("Snapshot ZIP", &["zip"])
+            .blocking_save_file()
+            .and_then(|p| p.into_path().ok())
+        else {
+            return Ok(None);
+        };
+        let redactor = snapdesk_collector::redact::Redactor::new();
+        let copy = snapdesk_collector::archive_redact::redact_archive(
+            &source,
+            &dest,
+            &redactor,
+            &snapdesk_core::Cancel::new(),
+        )?;
+        Ok(Some(copy))
+    })
+    .await
 }
 
 /// The nodes of one snapshot as a check-by-node matrix, differences first.

@@ -208,8 +208,9 @@ mod tests {
 
     #[test]
     fn the_instance_lock_is_per_data_directory_and_a_valid_dbus_name() {
-        let a = instance_id(&AppPaths::under(std::path::Path::new("/tmp/one")));
-        let b = instance_id(&AppPaths::under(std::path::Path::new("/tmp/two")));
+        let tmp = std::env::temp_dir();
+        let a = instance_id(&AppPaths::under(&tmp.join("one")));
+        let b = instance_id(&AppPaths::under(&tmp.join("two")));
         assert_ne!(a, b);
         for part in a.split('.') {
             assert!(

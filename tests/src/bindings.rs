@@ -79,6 +79,10 @@ pub fn generate() -> Vec<(String, String)> {
         one::<snapdesk_library::analysis::FlaggedEntry>(&cfg),
         one::<snapdesk_library::analysis::AnalyzerVersion>(&cfg),
         one::<snapdesk_collector::archive_redact::RedactedCopy>(&cfg),
+        one::<snapdesk_library::continuity::DataDiff>(&cfg),
+        one::<snapdesk_library::Scopes>(&cfg),
+        one::<snapdesk_library::DeploymentScope>(&cfg),
+        one::<snapdesk_library::HostScope>(&cfg),
     ];
     files.sort();
     files

@@ -31,6 +31,7 @@ pub mod insight;
 pub mod lifecycle;
 pub mod model;
 pub mod query;
+pub mod scopes;
 pub mod store;
 
 pub use analysis::{AnalysisFinding, Reanalysis};
@@ -44,6 +45,7 @@ pub use insight::{NodeLogs, Scope, Timeline, Triage, TriageItem, TriageState};
 pub use lifecycle::{Collected, Verified};
 pub use model::{CheckRow, Entry, EntryDetail, Hit, Imported, Origin, OriginRecord};
 pub use query::Query;
+pub use scopes::{DeploymentScope, HostScope, Scopes};
 pub use store::{Library, DEFAULT_BUDGET};
 
 impl Library {

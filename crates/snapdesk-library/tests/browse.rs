@@ -11,6 +11,7 @@ fn import(lib: &Library, dir: &Path, node: &str, statuses: &[Status], deployment
     let mut r = sample_report(statuses.len(), 5);
     r.snapshot_name = format!("snap-{node}");
     r.deployment_name = Some(deployment.into());
+    r.deployment_id = Some(format!("id-{deployment}"));
     r.node_id = Some(node.into());
     for (i, (c, s)) in r.checks.iter_mut().zip(statuses).enumerate() {
         c.id = format!("check.{i}");
@@ -79,4 +80,23 @@ fn browse_sorts_pages_and_counts_the_whole_match_with_its_totals() {
     assert!("failures".parse::<Sort>().is_ok());
     let err = "sideways".parse::<Sort>().unwrap_err().to_string();
     assert!(err.contains("added"), "{err}");
+}
+
+#[test]
+fn scopes_list_each_deployment_with_its_snapshots_and_hosts_without_one() {
+    let tmp = tempfile::tempdir().unwrap();
+    let lib = Library::open(&tmp.path().join("lib")).unwrap();
+    use Status::*;
+    import(&lib, tmp.path(), "node-1", &[Pass], "alpha");
+    import(&lib, tmp.path(), "node-2", &[Fail], "alpha");
+    import(&lib, tmp.path(), "node-3", &[Warn], "beta");
+    let s = lib.scopes().unwrap();
+    let deps: Vec<_> = s
+        .deployments
+        .iter()
+        .map(|d| (d.name.as_deref(), d.snapshots))
+        .collect();
+    // Each import here is its own snapshot name (snap-<node>).
+    assert_eq!(deps, vec![(Some("alpha"), 2), (Some("beta"), 1)]);
+    assert!(s.hosts.is_empty(), "every entry has a deployment: {:?}", s.hosts);
 }

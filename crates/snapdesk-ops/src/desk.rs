@@ -95,20 +95,15 @@ mod tests {
 
     #[test]
     fn launch_files_are_made_absolute_and_options_skipped() {
-        let args: Vec<String> = [
-            "snapdesk-app",
-            "a.zip",
-            "--data-dir",
-            "/d",
-            "/x/b.zip",
-            "-v",
-        ]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
+        let cwd = std::env::temp_dir().join("launch-dir");
+        let other = std::env::temp_dir().join("b.zip").display().to_string();
+        let args: Vec<String> = ["snapdesk-app", "a.zip", "--data-dir", "d", &other, "-v"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
         assert_eq!(
-            files_of_launch(&args, Path::new("/home/me")),
-            vec!["/home/me/a.zip".to_owned(), "/x/b.zip".to_owned()]
+            files_of_launch(&args, &cwd),
+            vec![cwd.join("a.zip").display().to_string(), other]
         );
     }
 
