@@ -263,14 +263,11 @@ fn finding_2_a_zip_bomb_of_iggy_sections_stays_bounded() {
     let tmp = tempfile::tempdir().unwrap();
     let zip = hostile::iggy_sections_bomb(tmp.path()).unwrap();
     assert!(std::fs::metadata(&zip).unwrap().len() < 2 * MIB);
-    assert_eq!(
-        open_and_hold(
-            "iggy-bomb",
-            &zip,
-            &["Cut: showing the first 1.0 MiB", "as a ZIP bomb does"]
-        ),
-        "ready"
-    );
+    // Opening goes through the library, which reads every entry to its end before it keeps
+    // anything: the bomb is refused as one (an `archive` error naming the ratio), within the
+    // same bounds, and the UI answers throughout. The viewer's own cut of large sections is
+    // proven on archives that are large but sound (snapdesk-report's reader tests).
+    assert_eq!(open_and_hold("iggy-bomb", &zip, &[]), "archive");
 }
 
 #[test]
