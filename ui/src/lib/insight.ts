@@ -192,3 +192,22 @@ export function ruleCounts(counts: Record<string, number>): [string, number][] {
 export function redactedName(exportName: string): string {
   return exportName.replace(/(\.zip)?$/i, "-redacted.zip");
 }
+
+// ---------------------------------------------------------------------------
+// The Library's view: the snapshot list or the triage board.
+
+export type LibraryMode = "snapshots" | "triage";
+
+export interface InsightView {
+  mode: LibraryMode;
+  scope: Scope;
+}
+
+const views = new WeakMap<object, InsightView>();
+
+/** The view and triage scope of a backend's Library section; they survive a section switch. */
+export function insightViewFor(backend: object): InsightView {
+  let v = views.get(backend);
+  if (!v) views.set(backend, (v = { mode: "snapshots", scope: { ...WHOLE_LIBRARY } }));
+  return v;
+}
