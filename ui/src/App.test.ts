@@ -202,7 +202,7 @@ describe("Library", () => {
 
   it("opens a path on Enter, shows it in the viewer, and lists it after Back", async () => {
     const { backend, library } = await toLibrary({ delayMs: 20 });
-    const input = screen.getByTestId("open-path") as HTMLInputElement;
+    const input = (await screen.findByTestId("open-path")) as HTMLInputElement;
     await fireEvent.input(input, { target: { value: `  ${PATH} ` } });
     const submit = screen.getByTestId("open-submit") as HTMLButtonElement;
     expect(submit.disabled).toBe(false);
@@ -234,7 +234,7 @@ describe("Library", () => {
   it("cancels a slow open: nothing added, no error, the path kept", async () => {
     const { backend, library } = setup({ delayMs: 10_000 });
     await fireEvent.click(screen.getByTestId("nav-library"));
-    const input = screen.getByTestId("open-path") as HTMLInputElement;
+    const input = (await screen.findByTestId("open-path")) as HTMLInputElement;
     await fireEvent.input(input, { target: { value: "/home/me/huge-node-1.zip" } });
     await fireEvent.submit(input.form!);
     const cancel = await screen.findByTestId("open-cancel");

@@ -109,6 +109,36 @@ describe("tauri backend", () => {
     expect(invokeMock).toHaveBeenLastCalledWith("close_archive", { token: "t1" });
   });
 
+  it("calls the insight commands with camelCase arguments and the scope spread out", async () => {
+    const b = createTauriBackend();
+    const dep = { deployment: "611298765432109056", host: null };
+    const host = { deployment: null, host: "iggy-dev-01" };
+    const cases: [() => Promise<unknown>, string, unknown][] = [
+      [() => b.libraryScopes(), "library_scopes", undefined],
+      [() => b.libraryTriage(dep), "library_triage", { deployment: "611298765432109056", host: null }],
+      [() => b.libraryTriage(host), "library_triage", { deployment: null, host: "iggy-dev-01" }],
+      [
+        () => b.libraryTimeline("certificates.expiry", "node-2", dep),
+        "library_timeline",
+        { checkId: "certificates.expiry", node: "node-2", deployment: "611298765432109056", host: null },
+      ],
+      [
+        () => b.libraryLogsAround(host, "2026-06-01T10:30:00Z", 300, 200),
+        "library_logs_around",
+        { deployment: null, host: "iggy-dev-01", at: "2026-06-01T10:30:00Z", windowSecs: 300, maxLines: 200 },
+      ],
+      [() => b.libraryDiff("1", "2"), "library_diff", { a: "1", b: "2" }],
+      [() => b.libraryAnalysis("7"), "library_analysis", { id: "7" }],
+      [() => b.libraryReanalyze(), "library_reanalyze", undefined],
+      [() => b.libraryExportRedacted("7", "x-redacted.zip"), "library_export_redacted", { id: "7", name: "x-redacted.zip" }],
+    ];
+    for (const [run, command, args] of cases) {
+      invokeMock.mockResolvedValueOnce({ ok: command });
+      await expect(run()).resolves.toEqual({ ok: command });
+      expect(invokeMock).toHaveBeenLastCalledWith(command, args);
+    }
+  });
+
   it("rejects openArchive with the AppError", async () => {
     const err = { code: "archive", message: "not a zip", hint: "Copy it again.", details: null };
     invokeMock.mockRejectedValueOnce(err);

@@ -9,6 +9,7 @@ import type { OpenedReport } from "../bindings/OpenedReport";
 import type { Sort } from "../bindings/Sort";
 import type { StatusCounts } from "../bindings/StatusCounts";
 import { BackendError } from "./errors";
+import * as insight from "./fake-insight";
 import type { Backend } from "./types";
 
 /** Plausible `AppInfo` for a Linux machine, used in browser dev and tests. */
@@ -45,6 +46,13 @@ export type FakeCommand =
   | "libraryExport"
   | "libraryDiff"
   | "libraryMatrix"
+  | "libraryScopes"
+  | "libraryTriage"
+  | "libraryTimeline"
+  | "libraryLogsAround"
+  | "libraryAnalysis"
+  | "libraryReanalyze"
+  | "libraryExportRedacted"
   | "openLink"
   | "archiveFiles"
   | "archiveFilePage"
@@ -246,6 +254,7 @@ export function createFakeBackend(options: FakeBackendOptions = {}): FakeBackend
   let entries: Entry[] = structuredClone(options.entries ?? []);
   let nextId = entries.reduce((m, e) => Math.max(m, Number(e.id)), 0) + 1;
   let listener: ((e: AppEvent) => void) | null = null;
+  let reanalyzed = false;
   const changed = () => listener?.({ kind: "library_changed", seq: ++seq });
   const entry = (id: string) => {
     const e = entries.find((x) => x.id === id);
@@ -397,6 +406,7 @@ export function createFakeBackend(options: FakeBackendOptions = {}): FakeBackend
     libraryExport: (id, name) => answer("libraryExport", () => (entry(id) ? `/home/dev/${name}` : null)),
     libraryDiff: (a, b) =>
       answer("libraryDiff", () => ({
+        ...insight.fakeContinuity(entry(a), entry(b)),
         a: structuredClone(entry(a)),
         b: structuredClone(entry(b)),
         status_changed: [{ check_id: "certificates.expiry", title: "TLS certificate expiry", before: "pass", after: "fail" }],
@@ -420,6 +430,13 @@ export function createFakeBackend(options: FakeBackendOptions = {}): FakeBackend
           })),
         };
       }),
+    libraryScopes: () => answer("libraryScopes", () => insight.fakeScopes(entries)),
+    libraryTriage: (scope) => answer("libraryTriage", () => insight.fakeTriage(entries, scope)),
+    libraryTimeline: (check, node, scope) => answer("libraryTimeline", () => insight.fakeTimeline(entries, check, node, scope)),
+    libraryLogsAround: (scope, at, secs, max) => answer("libraryLogsAround", () => insight.fakeLogsAround(entries, scope, at, secs, max)),
+    libraryAnalysis: (id) => answer("libraryAnalysis", () => insight.fakeAnalysis(entry(id), reanalyzed)),
+    libraryReanalyze: () => answer("libraryReanalyze", () => ((reanalyzed = true), insight.fakeReanalysis(entries))),
+    libraryExportRedacted: (id, name) => answer("libraryExportRedacted", () => insight.fakeRedactedCopy(entry(id), name)),
     openLink: (url) => answer("openLink", () => void url),
     archiveFiles: (token) =>
       answer("archiveFiles", () => {

@@ -1,13 +1,19 @@
 import { Channel, invoke, type InvokeArgs } from "@tauri-apps/api/core";
+import type { AnalysisFinding } from "../bindings/AnalysisFinding";
 import type { AppEvent } from "../bindings/AppEvent";
 import type { AppInfo } from "../bindings/AppInfo";
 import type { ArchiveFile } from "../bindings/ArchiveFile";
 import type { Browse } from "../bindings/Browse";
-import type { Diff } from "../bindings/Diff";
 import type { EntryDetail } from "../bindings/EntryDetail";
 import type { Matrix } from "../bindings/Matrix";
 import type { OpenedReport } from "../bindings/OpenedReport";
+import type { NodeLogs } from "../bindings/NodeLogs";
 import type { Progress } from "../bindings/Progress";
+import type { Reanalysis } from "../bindings/Reanalysis";
+import type { RedactedCopy } from "../bindings/RedactedCopy";
+import type { Timeline } from "../bindings/Timeline";
+import type { Triage } from "../bindings/Triage";
+import type { DataDiff, Scopes } from "../insight";
 import { toBackendError } from "./errors";
 import type { Backend } from "./types";
 
@@ -43,8 +49,17 @@ export function createTauriBackend(): Backend {
     libraryTag: (id, add, remove) => call<string[]>("library_tag", { id, add, remove }),
     libraryRemove: (id) => call<void>("library_remove", { id }),
     libraryExport: (id, name) => call<string | null>("library_export", { id, name }),
-    libraryDiff: (a, b) => call<Diff>("library_diff", { a, b }),
+    libraryDiff: (a, b) => call<DataDiff>("library_diff", { a, b }),
     libraryMatrix: (name, deployment) => call<Matrix>("library_matrix", { name, deployment }),
+    libraryScopes: () => call<Scopes>("library_scopes"),
+    libraryTriage: (scope) => call<Triage>("library_triage", { deployment: scope.deployment, host: scope.host }),
+    libraryTimeline: (checkId, node, scope) =>
+      call<Timeline>("library_timeline", { checkId, node, deployment: scope.deployment, host: scope.host }),
+    libraryLogsAround: (scope, at, windowSecs, maxLines) =>
+      call<NodeLogs[]>("library_logs_around", { deployment: scope.deployment, host: scope.host, at, windowSecs, maxLines }),
+    libraryAnalysis: (id) => call<AnalysisFinding[]>("library_analysis", { id }),
+    libraryReanalyze: () => call<Reanalysis>("library_reanalyze"),
+    libraryExportRedacted: (id, name) => call<RedactedCopy | null>("library_export_redacted", { id, name }),
     openLink: (url) => call<void>("open_link", { url }),
     archiveFiles: (token) => call<ArchiveFile[]>("archive_files", { token }),
     archiveFilePage: (token, file) => call<string>("archive_file_page", { token, file }),

@@ -1,14 +1,21 @@
+import type { AnalysisFinding } from "../bindings/AnalysisFinding";
 import type { AppEvent } from "../bindings/AppEvent";
 import type { AppInfo } from "../bindings/AppInfo";
 import type { ArchiveFile } from "../bindings/ArchiveFile";
 import type { Browse } from "../bindings/Browse";
 import type { CollectRequest } from "../bindings/CollectRequest";
-import type { Diff } from "../bindings/Diff";
 import type { EntryDetail } from "../bindings/EntryDetail";
 import type { Matrix } from "../bindings/Matrix";
 import type { OpenedReport } from "../bindings/OpenedReport";
+import type { NodeLogs } from "../bindings/NodeLogs";
 import type { Progress } from "../bindings/Progress";
+import type { Reanalysis } from "../bindings/Reanalysis";
+import type { RedactedCopy } from "../bindings/RedactedCopy";
+import type { Scope } from "../bindings/Scope";
+import type { Timeline } from "../bindings/Timeline";
+import type { Triage } from "../bindings/Triage";
 import type { Sort } from "../bindings/Sort";
+import type { DataDiff, Scopes } from "../insight";
 
 export type BackendKind = "tauri" | "fake";
 
@@ -58,8 +65,23 @@ export interface Backend {
   libraryRemove(id: string): Promise<void>;
   /** Save a copy of the entry's archive where the person chooses; null when dismissed. */
   libraryExport(id: string, name: string): Promise<string | null>;
-  libraryDiff(a: string, b: string): Promise<Diff>;
+  /** Two entries compared (`a` before), with the continuity of their Iggy data or why there is none. */
+  libraryDiff(a: string, b: string): Promise<DataDiff>;
   libraryMatrix(name: string, deployment: string | null): Promise<Matrix>;
+  /** `invoke("library_scopes")`: every deployment and host the triage board can be scoped to. */
+  libraryScopes(): Promise<Scopes>;
+  /** `invoke("library_triage", { deployment, host })`: every warn, fail and error check of a scope, ranked. */
+  libraryTriage(scope: Scope): Promise<Triage>;
+  /** `invoke("library_timeline", { checkId, node, deployment, host })`: one check over every snapshot, per node. */
+  libraryTimeline(checkId: string, node: string | null, scope: Scope): Promise<Timeline>;
+  /** `invoke("library_logs_around", { deployment, host, at, windowSecs, maxLines })`: every node's log lines near `at`. */
+  libraryLogsAround(scope: Scope, at: string, windowSecs: number, maxLines: number): Promise<NodeLogs[]>;
+  /** `invoke("library_analysis", { id })`: the analyzers' findings of one entry, the latest run's new ones marked. */
+  libraryAnalysis(id: string): Promise<AnalysisFinding[]>;
+  /** `invoke("library_reanalyze")`: run the analyzers over the whole library; what they now flag. */
+  libraryReanalyze(): Promise<Reanalysis>;
+  /** `invoke("library_export_redacted", { id, name })`: a redacted copy where the person chooses; null when dismissed. */
+  libraryExportRedacted(id: string, name: string): Promise<RedactedCopy | null>;
   /** Open a link a report asked for in the system browser (after the person confirmed). */
   openLink(url: string): Promise<void>;
   /** The files of an opened archive (names escaped), nested Iggy data included. */
