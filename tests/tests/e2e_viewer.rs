@@ -253,7 +253,7 @@ fn the_archives_files_are_listed_and_read_in_the_sandboxed_frame_never_rendered(
         )
     })
     .unwrap();
-    let frame = app.by_testid("report-frame").unwrap();
+    // The frame is a new element at each load: found again each time.
     let read = |app: &App, path: &str| -> String {
         let item = app
             .find_opt(&format!("[data-testid=file-item][data-path='{path}']"))
@@ -261,12 +261,15 @@ fn the_archives_files_are_listed_and_read_in_the_sandboxed_frame_never_rendered(
             .unwrap();
         app.click(&item).unwrap();
         app.wait_for("the file page", Duration::from_secs(20), |a| {
+            let frame = a.by_testid("report-frame")?;
             Ok(a.attribute(&frame, "src")?
                 .is_some_and(|s| s.contains("/files/"))
                 && a.find_opt("[data-testid=report-viewer][data-ready=true]")?
                     .is_some())
         })
         .unwrap();
+        std::thread::sleep(Duration::from_millis(300));
+        let frame = app.by_testid("report-frame").unwrap();
         app.enter_frame(&frame).unwrap();
         let v = app
             .exec("const p = document.querySelector('pre'); return p ? p.dataset.kind + '|' + p.textContent : 'none';", json!([]))

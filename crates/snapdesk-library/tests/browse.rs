@@ -98,5 +98,9 @@ fn scopes_list_each_deployment_with_its_snapshots_and_hosts_without_one() {
         .collect();
     // Each import here is its own snapshot name (snap-<node>).
     assert_eq!(deps, vec![(Some("alpha"), 2), (Some("beta"), 1)]);
-    assert!(s.hosts.is_empty(), "every entry has a deployment: {:?}", s.hosts);
+    assert!(
+        s.hosts.is_empty(),
+        "every entry has a deployment: {:?}",
+        s.hosts
+    );
 }
