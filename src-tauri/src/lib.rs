@@ -89,6 +89,42 @@ pub fn setup<R: tauri::Runtime>(builder: tauri::Builder<R>, state: AppState) -> 
         )
 }
 
+/// Where WebKit's own network traffic is sent: TEST-NET-1 (RFC 5737), routed nowhere.
+pub const BLACKHOLE_PROXY: &str = "http://192.0.2.1:9";
+
+/// Closes the network paths of WebKit itself, behind the CSPs and the navigation guard. The
+/// app never needs WebKit's network (its pages come over custom schemes, its API calls over
+/// Rust), yet a report can make WebKit connect where no CSP looks: `<link rel=preconnect>`
+/// opened a TCP connection to a listener on 127.0.0.1 in the hostile corpus, and
+/// `rel=dns-prefetch` resolves any host name (a DNS channel out). So every http(s) and ws(s)
+/// connection of this view goes to a proxy that goes nowhere, with no host exempt, and DNS
+/// prefetching is off.
+#[cfg(target_os = "linux")]
+fn seal_webkit_network<R: tauri::Runtime>(window: &tauri::WebviewWindow<R>) {
+    let sealed = window.with_webview(|wv| {
+        use webkit2gtk::{
+            NetworkProxyMode, NetworkProxySettings, SettingsExt, WebViewExt, WebsiteDataManagerExt,
+        };
+        let view = wv.inner();
+        if let Some(settings) = WebViewExt::settings(&view) {
+            settings.set_enable_dns_prefetching(false);
+        }
+        match view.website_data_manager() {
+            Some(manager) => {
+                let mut proxy = NetworkProxySettings::new(Some(BLACKHOLE_PROXY), &[]);
+                manager.set_network_proxy_settings(NetworkProxyMode::Custom, Some(&mut proxy));
+            }
+            None => tracing::error!("WebKit has no data manager: its network is not sealed"),
+        }
+    });
+    if let Err(e) = sealed {
+        tracing::error!("WebKit's network could not be sealed: {e}");
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn seal_webkit_network<R: tauri::Runtime>(_window: &tauri::WebviewWindow<R>) {}
+
 /// The main window, built here rather than in `tauri.conf.json` so that WebKit keeps its
 /// caches, storage and HSTS state inside our data directory instead of `~/.local/share` and
 /// `~/.cache`, and so that its top-level page can never be anything but the app.
@@ -116,6 +152,7 @@ fn main_window<R: tauri::Runtime>(
             }
         })
         .build()
+        .inspect(seal_webkit_network)
         .inspect(|window| {
             // Files dropped on the window open like files given on the command line.
             let hub = window.state::<AppState>().hub.clone();

@@ -250,3 +250,72 @@ pub fn lying_archive(dir: &Path) -> Result<(PathBuf, usize)> {
 pub fn html_report(dir: &Path, name: &str, html: &str) -> Result<PathBuf> {
     write_zip(&dir.join(name), vec![("index.html", text(html.to_owned()))])
 }
+
+/// The corpus of hostile reports the app must contain: each tries one way out of the
+/// sandboxed frame (Tauri's globals and raw message handler, every kind of request to
+/// `http://127.0.0.1:<port>`, navigation, the parent, popups, storage, a million nodes).
+/// Every page sets `document.body.dataset.done` when its attempt has run. Returns
+/// `(name, archive)` pairs, at least 40.
+pub fn corpus(dir: &Path, port: u16) -> Result<Vec<(String, PathBuf)>> {
+    let u = format!("http://127.0.0.1:{port}");
+    let ws = format!("ws://127.0.0.1:{port}");
+    // Commands that would change the library, open a link or collect, were any to run.
+    let forge = r#"var cmds = [["library_remove",{id:"1"}],["library_pin",{id:"1",pinned:true}],
+      ["library_tag",{id:"1",add:["pwned"],remove:[]}],["library_note",{id:"1",note:"pwned"}],
+      ["open_link",{url:"https://evil.example/"}],["close_archive",{token:"x"}]];"#;
+    let cases: Vec<(&str, String, String)> = vec![
+        ("tauri-internals", String::new(), format!("{forge} cmds.forEach(function(c){{ try {{ window.__TAURI_INTERNALS__.invoke(c[0], c[1]); }} catch(e) {{}} }});")),
+        ("tauri-global", String::new(), format!("{forge} cmds.forEach(function(c){{ try {{ window.__TAURI__.core.invoke(c[0], c[1]); }} catch(e) {{}} }});")),
+        ("tauri-ipc-legacy", String::new(), format!("{forge} cmds.forEach(function(c){{ try {{ window.__TAURI_IPC__({{cmd:c[0], payload:c[1]}}); }} catch(e) {{}} }});")),
+        ("webkit-ipc-raw", String::new(), format!("{forge} var h = window.webkit && webkit.messageHandlers && webkit.messageHandlers.ipc; cmds.forEach(function(c){{ try {{ h.postMessage(JSON.stringify({{cmd:c[0], callback:1, error:2, payload:c[1], options:null}})); }} catch(e) {{}} }});")),
+        ("webkit-ipc-guessed-key", String::new(), format!("{forge} var h = window.webkit && webkit.messageHandlers && webkit.messageHandlers.ipc; ['', 'x', '00000000'].forEach(function(k){{ cmds.forEach(function(c){{ try {{ h.postMessage(JSON.stringify({{cmd:c[0], callback:1, error:2, payload:c[1], __TAURI_INVOKE_KEY__:k}})); }} catch(e) {{}} }}); }});")),
+        ("fetch", String::new(), format!("try {{ fetch('{u}/fetch').catch(function(){{}}); }} catch(e) {{}}")),
+        ("fetch-no-cors", String::new(), format!("try {{ fetch('{u}/nocors', {{mode:'no-cors'}}).catch(function(){{}}); }} catch(e) {{}}")),
+        ("xhr", String::new(), format!("try {{ var x = new XMLHttpRequest(); x.open('GET', '{u}/xhr'); x.send(); }} catch(e) {{}}")),
+        ("websocket", String::new(), format!("try {{ new WebSocket('{ws}/ws'); }} catch(e) {{}}")),
+        ("beacon", String::new(), format!("try {{ navigator.sendBeacon('{u}/beacon', 'x'); }} catch(e) {{}}")),
+        ("event-source", String::new(), format!("try {{ new EventSource('{u}/sse'); }} catch(e) {{}}")),
+        ("image", format!("<img src=\"{u}/img.png\">"), String::new()),
+        ("image-script", String::new(), format!("var i = new Image(); i.src = '{u}/img2.png';")),
+        ("svg-image", format!("<svg><image href=\"{u}/svg.png\" width=\"10\" height=\"10\"/></svg>"), String::new()),
+        ("css-background", format!("<div style=\"width:10px;height:10px;background:url({u}/bg.png)\"></div>"), String::new()),
+        ("css-import", format!("<style>@import url({u}/import.css);</style>"), String::new()),
+        ("font-face", format!("<style>@font-face{{font-family:x;src:url({u}/font.woff)}} p{{font-family:x}}</style><p>font</p>"), String::new()),
+        ("stylesheet-link", format!("<link rel=\"stylesheet\" href=\"{u}/style.css\">"), String::new()),
+        ("preload-link", format!("<link rel=\"preload\" as=\"fetch\" href=\"{u}/preload\"><link rel=\"prefetch\" href=\"{u}/prefetch\">"), String::new()),
+        ("dns-prefetch", format!("<link rel=\"dns-prefetch\" href=\"{u}\"><link rel=\"preconnect\" href=\"{u}\">"), String::new()),
+        ("script-src", format!("<script src=\"{u}/x.js\"></script>"), String::new()),
+        ("module-import", String::new(), format!("try {{ import('{u}/m.js').catch(function(){{}}); }} catch(e) {{}}")),
+        ("media", format!("<video src=\"{u}/v.mp4\" autoplay></video><audio src=\"{u}/a.mp3\" autoplay></audio>"), String::new()),
+        ("object-embed", format!("<object data=\"{u}/o\"></object><embed src=\"{u}/e\">"), String::new()),
+        ("child-frame", format!("<iframe src=\"{u}/frame\"></iframe>"), String::new()),
+        ("child-frame-srcdoc", format!("<iframe srcdoc=\"<img src='{u}/srcdoc.png'>\"></iframe>"), String::new()),
+        ("meta-refresh", format!("<meta http-equiv=\"refresh\" content=\"0;url={u}/refresh\">"), String::new()),
+        ("form-submit", format!("<form id=\"f\" method=\"post\" action=\"{u}/form\"><input name=\"a\" value=\"1\"></form>"), "try { document.getElementById('f').submit(); } catch(e) {}".into()),
+        ("self-navigation", String::new(), format!("setTimeout(function(){{ try {{ location.href = '{u}/nav'; }} catch(e) {{}} }}, 50);")),
+        ("top-location", String::new(), format!("try {{ top.location = '{u}/top'; }} catch(e) {{}}")),
+        ("window-open", String::new(), format!("try {{ window.open('{u}/popup'); }} catch(e) {{}}")),
+        ("target-blank", format!("<a id=\"b\" target=\"_blank\" href=\"{u}/blank\">x</a>"), "try { document.getElementById('b').click(); } catch(e) {}".into()),
+        ("parent-dom", String::new(), "try { parent.document.body.innerHTML = 'pwned'; } catch(e) {} try { parent.document.querySelector('[data-testid=nav-settings]').click(); } catch(e) {}".into()),
+        ("parent-forged-messages", String::new(), "for (var i = 0; i < 50; i++) { parent.postMessage({type:'snapdesk-link', url:'http://127.0.0.1:1/' + i}, '*'); parent.postMessage({kind:'open_files', paths:['/etc/passwd']}, '*'); }".into()),
+        ("storage", String::new(), "try { localStorage.setItem('x', '1'); } catch(e) {} try { indexedDB.open('x'); } catch(e) {} try { document.cookie = 'a=b'; } catch(e) {}".into()),
+        ("service-worker", String::new(), format!("try {{ navigator.serviceWorker.register('{u}/sw.js').catch(function(){{}}); }} catch(e) {{}}")),
+        ("worker", String::new(), format!("try {{ new Worker('{u}/w.js'); }} catch(e) {{}} try {{ new Worker(URL.createObjectURL(new Blob(['fetch(\"{u}/blobworker\")']))); }} catch(e) {{}}")),
+        ("base-href", format!("<base href=\"{u}/\"><img src=\"relative.png\">"), "try { fetch('relative-fetch').catch(function(){}); } catch(e) {}".into()),
+        ("other-report", String::new(), "try { location.href = 'report://localhost/0123456789abcdef0123456789abcdef/'; } catch(e) {}".into()),
+        ("history-spam", String::new(), "for (var i = 0; i < 2000; i++) { try { history.pushState({}, '', '#' + i); } catch(e) {} }".into()),
+        ("dialogs", String::new(), "try { alert('x'); } catch(e) {} try { confirm('x'); } catch(e) {} try { prompt('x'); } catch(e) {} try { print(); } catch(e) {}".into()),
+        ("notification-clipboard", String::new(), "try { Notification.requestPermission(); } catch(e) {} try { navigator.clipboard.writeText('x'); } catch(e) {} try { document.documentElement.requestFullscreen(); } catch(e) {}".into()),
+        ("million-nodes", String::new(), "var f = document.createDocumentFragment(); for (var i = 0; i < 1000000; i++) { f.appendChild(document.createElement('i')); } document.body.appendChild(f);".into()),
+    ];
+    let mut out = Vec::new();
+    for (name, body, script) in cases {
+        let html = format!(
+            "<!doctype html><html><head><title>hostile {name}</title></head><body><h1>hostile {name}</h1>{body}\
+             <script>try {{ {script} }} catch (e) {{}} document.body.dataset.done = '1';</script></body></html>"
+        );
+        let path = html_report(dir, &format!("hostile-{name}.zip"), &html)?;
+        out.push((name.to_owned(), path));
+    }
+    Ok(out)
+}
