@@ -249,6 +249,8 @@ export interface CatalogState {
   total: number;
   totals: StatusCounts;
   evicted: number;
+  /** The query whose answer is on screen (it lags `query` while an answer is on its way). */
+  shown: string;
   /** Loaded pages of the match by page number (PAGE_SIZE entries each). */
   pages: Map<number, Entry[]>;
   /** Selected entries for Compare, in the order they were picked. */
@@ -294,6 +296,7 @@ export function createCatalog(backend: Backend, options: CatalogOptions = {}): C
     busy: false,
     error: null,
     queryError: null,
+    shown: "",
     total: 0,
     totals: ZERO_COUNTS,
     evicted: 0,
@@ -339,6 +342,7 @@ export function createCatalog(backend: Backend, options: CatalogOptions = {}): C
         busy: false,
         error: null,
         queryError: null,
+        shown: query,
         total: last.total,
         totals: last.totals,
         evicted: last.evicted,
@@ -352,9 +356,9 @@ export function createCatalog(backend: Backend, options: CatalogOptions = {}): C
       const error = toAppError(e);
       store.update((s) =>
         error.code === "invalid_input" && s.phase === "ready"
-          ? { ...s, busy: false, queryError: error }
+          ? { ...s, busy: false, queryError: error, shown: query }
           : error.code === "invalid_input"
-            ? { ...s, busy: false, phase: "ready", queryError: error, total: 0, totals: ZERO_COUNTS, evicted: 0, pages: new Map() }
+            ? { ...s, busy: false, phase: "ready", queryError: error, shown: query, total: 0, totals: ZERO_COUNTS, evicted: 0, pages: new Map() }
             : { ...s, busy: false, phase: "error", error, queryError: null },
       );
     }

@@ -1,0 +1,176 @@
+//! Figures of the desktop app, measured in the real app under Xvfb through WebDriver (run by
+//! `scripts/bench-app`, which builds what it needs):
+//! - a 5 MiB report, from pressing Open to the frame's load (import into the library,
+//!   viewer preparation, WebKit's layout): median and worst of 5 runs, target at most 1 s;
+//! - a library of 10,000 entries (400,000 checks) filtered as a person types: time from
+//!   each keystroke's input event to the list showing that query's answer and the next frame
+//!   painted, p50 and p95 over every keystroke, target at most 100 ms.
+//! Timings are taken inside the page (`performance.now()`), not by WebDriver polling.
+
+use std::path::Path;
+use std::process::Command;
+
+use serde_json::{json, Value};
+use snapdesk_report::sample::{sample_report, write_archive};
+use snapdesk_tests::e2e::{self, App};
+
+fn pct(mut v: Vec<f64>, p: f64) -> f64 {
+    v.sort_by(|a, b| a.total_cmp(b));
+    v[((v.len() as f64 - 1.0) * p).round() as usize]
+}
+
+const OPEN_AND_WAIT: &str = r#"
+const [path, done] = [arguments[0], arguments[arguments.length - 1]];
+const input = document.querySelector('[data-testid=open-path]');
+const setter = Object.getOwnPropertyDescriptor(HTMLInputElement.prototype, 'value').set;
+setter.call(input, path);
+input.dispatchEvent(new Event('input', { bubbles: true }));
+const t0 = performance.now();
+input.form.requestSubmit();
+const tick = () => {
+  if (document.querySelector('[data-testid=report-viewer][data-ready=true]')) {
+    requestAnimationFrame(() => done(performance.now() - t0));
+  } else if (document.querySelector('[data-testid=open-error]')) {
+    done(-1);
+  } else {
+    setTimeout(tick, 2);
+  }
+};
+tick();
+"#;
+
+const TYPE_AND_WAIT: &str = r#"
+const [text, done] = [arguments[0], arguments[arguments.length - 1]];
+const input = document.querySelector('[data-testid=library-query]');
+const setter = Object.getOwnPropertyDescriptor(HTMLInputElement.prototype, 'value').set;
+const times = [];
+let i = 0;
+const next = () => {
+  if (i >= text.length) { done(times); return; }
+  i += 1;
+  const q = text.slice(0, i);
+  const t0 = performance.now();
+  setter.call(input, q);
+  input.dispatchEvent(new Event('input', { bubbles: true }));
+  const wait = () => {
+    const root = document.querySelector('[data-testid=library-catalog]');
+    if (root && root.dataset.shownQuery === q) {
+      requestAnimationFrame(() => { times.push(performance.now() - t0); setTimeout(next, 0); });
+    } else {
+      setTimeout(wait, 1);
+    }
+  };
+  wait();
+};
+next();
+"#;
+
+fn five_mib_report(dir: &Path) -> std::path::PathBuf {
+    // Our own report format, grown with checks and log lines to about 5 MiB of HTML.
+    let mut r = sample_report(1_200, 18_000);
+    r.title = "Bench: a 5 MiB report".into();
+    let path = write_archive(&dir.join("five-mib.zip"), &r, None).expect("archive");
+    let html = zip::ZipArchive::new(std::fs::File::open(&path).expect("open"))
+        .expect("zip")
+        .by_name("report.html")
+        .expect("report")
+        .size();
+    eprintln!("report: {:.1} MiB of HTML", html as f64 / (1024.0 * 1024.0));
+    path
+}
+
+fn main() {
+    if !e2e::enabled() {
+        eprintln!("bench-app: set SNAPDESK_E2E=1 (scripts/bench-app does)");
+        return;
+    }
+    let tmp = tempfile::tempdir().expect("tempdir");
+
+    // 1. A 5 MiB report visible.
+    let zip = five_mib_report(tmp.path());
+    let app = App::launch().expect("app");
+    app.click_testid("nav-library").expect("nav");
+    let mut opens = Vec::new();
+    for i in 0..5 {
+        if i > 0 {
+            app.click_testid("viewer-back").expect("back");
+        }
+        app.wait_for("the open form", std::time::Duration::from_secs(20), |a| {
+            Ok(a.find_opt("[data-testid=open-path]")?.is_some())
+        })
+        .expect("form");
+        let ms = app
+            .exec_async(OPEN_AND_WAIT, json!([zip.display().to_string()]))
+            .expect("open");
+        let ms = ms.as_f64().expect("ms");
+        assert!(ms >= 0.0, "the report did not open");
+        opens.push(ms);
+        if i == 0 {
+            // Where the time goes: WebKit's own timing of the report page, read inside the frame.
+            let frame = app.by_testid("report-frame").expect("frame");
+            app.enter_frame(&frame).expect("enter");
+            let t = app
+                .exec(
+                    "const n = performance.getEntriesByType('navigation')[0] || performance.timing; \
+                     return [n.responseEnd, n.domInteractive, n.domContentLoadedEventEnd, n.loadEventEnd, document.getElementsByTagName('*').length];",
+                    json!([]),
+                )
+                .expect("timing");
+            app.leave_frame().expect("leave");
+            println!("report: page timing (ms from its navigation start): response {}, interactive {}, DOMContentLoaded {}, load {}; {} elements", t[0], t[1], t[2], t[3], t[4]);
+        }
+    }
+    println!(
+        "figure: 5 MiB report visible: median {:.0} ms, worst {:.0} ms over 5 opens (target <= 1000 ms)",
+        pct(opens.clone(), 0.5),
+        pct(opens, 1.0)
+    );
+    app.click_testid("viewer-back").expect("back");
+
+    // 2. A 10,000-entry library filtered as a person types.
+    let fill = std::env::var_os("SNAPDESK_BENCH_FILL").expect("SNAPDESK_BENCH_FILL");
+    let lib = app.data_dir().join("data").join("library");
+    let out = Command::new(fill)
+        .arg("catalog")
+        .arg(&lib)
+        .output()
+        .expect("fill");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    app.click_testid("nav-settings").expect("nav");
+    app.click_testid("nav-library").expect("nav");
+    app.wait_for("10,000 entries", std::time::Duration::from_secs(30), |a| {
+        let Some(l) = a.find_opt("[data-testid=library-list]")? else {
+            return Ok(false);
+        };
+        Ok(a.attribute(&l, "data-total")?
+            .is_some_and(|t| t.parse::<u64>().unwrap_or(0) >= 10_000))
+    })
+    .expect("library");
+    let mut times = Vec::new();
+    for text in [
+        "latency pressure",
+        "status:fail category:kernel",
+        "node:610000000000000001 disk",
+    ] {
+        let v: Value = app.exec_async(TYPE_AND_WAIT, json!([text])).expect("type");
+        times.extend(
+            v.as_array()
+                .expect("times")
+                .iter()
+                .filter_map(Value::as_f64),
+        );
+        // Back to the whole list between phrases.
+        let _ = app.exec_async(TYPE_AND_WAIT, json!([""]));
+    }
+    println!(
+        "figure: 10,000-entry library filtered: p50 {:.0} ms, p95 {:.0} ms, worst {:.0} ms per keystroke over {} keystrokes (target <= 100 ms)",
+        pct(times.clone(), 0.5),
+        pct(times.clone(), 0.95),
+        pct(times.clone(), 1.0),
+        times.len()
+    );
+}
