@@ -150,6 +150,16 @@ fn main() {
             .is_some_and(|t| t.parse::<u64>().unwrap_or(0) >= 10_000))
     })
     .expect("library");
+    let probe = app
+        .exec_async(
+            "const done = arguments[arguments.length - 1]; const t0 = performance.now(); \
+             const input = document.querySelector('[data-testid=library-query]'); \
+             const root = document.querySelector('[data-testid=library-catalog]'); \
+             done([!!input, !!root, root && root.dataset.shownQuery, performance.now() - t0]);",
+            json!([]),
+        )
+        .expect("probe");
+    println!("report: library view before typing: {probe}");
     let mut times = Vec::new();
     for text in [
         "latency pressure",

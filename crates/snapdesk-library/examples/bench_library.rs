@@ -91,6 +91,7 @@ fn catalog(dir: &Path) -> anyhow_free::Result<()> {
     let q_page = Query::parse("status:fail category:certificates")?;
     let q_text = Query::parse("latency pressure")?;
     let (mut list, mut filtered, mut search) = (Vec::new(), Vec::new(), Vec::new());
+    let mut text_list = Vec::new();
     for i in 0..100u32 {
         let page = Page {
             offset: (i % 20) * 50,
@@ -103,14 +104,18 @@ fn catalog(dir: &Path) -> anyhow_free::Result<()> {
         lib.list(&q_page, page)?;
         filtered.push(t.elapsed().as_secs_f64() * 1e3);
         let t = Instant::now();
+        lib.list(&q_text, page)?;
+        text_list.push(t.elapsed().as_secs_f64() * 1e3);
+        let t = Instant::now();
         assert!(!lib.search(&q_text, 100)?.is_empty());
         search.push(t.elapsed().as_secs_f64() * 1e3);
     }
     println!(
-        "list_p50_ms {:.2} list_p95_ms {:.2} filtered_p95_ms {:.2} search_p50_ms {:.2} search_p95_ms {:.2}",
+        "list_p50_ms {:.2} list_p95_ms {:.2} filtered_p95_ms {:.2} text_list_p95_ms {:.2} search_p50_ms {:.2} search_p95_ms {:.2}",
         pct(list.clone(), 0.5),
         pct(list, 0.95),
         pct(filtered, 0.95),
+        pct(text_list, 0.95),
         pct(search.clone(), 0.5),
         pct(search, 0.95)
     );

@@ -85,20 +85,26 @@ pub(crate) fn where_clause(q: &Query, args: &mut Vec<Value>) -> String {
     let mut conds = Vec::new();
     q.entry_sql(&mut conds, args);
     if q.filters_checks() {
-        let mut inner = vec!["c.entry_id = e.id".to_owned()];
+        let mut inner = Vec::new();
         q.check_sql(&mut inner, args);
-        let from = match q.fts() {
+        // One pass over the matching checks, not one full-text query per entry: a correlated
+        // `EXISTS (... MATCH ...)` ran the search once for each of 10,000 entries (3 s).
+        let cond = match q.fts() {
             Some(m) => {
                 inner.push("checks_fts MATCH ?".into());
                 args.push(Value::Text(m));
-                "checks c JOIN checks_fts ON checks_fts.rowid = c.id"
+                format!(
+                    "e.id IN (SELECT c.entry_id FROM checks_fts JOIN checks c ON c.id = checks_fts.rowid \
+                     WHERE {})",
+                    inner.join(" AND ")
+                )
             }
-            None => "checks c",
+            None => {
+                inner.insert(0, "c.entry_id = e.id".to_owned());
+                format!("EXISTS (SELECT 1 FROM checks c WHERE {})", inner.join(" AND "))
+            }
         };
-        conds.push(format!(
-            "EXISTS (SELECT 1 FROM {from} WHERE {})",
-            inner.join(" AND ")
-        ));
+        conds.push(cond);
     }
     if conds.is_empty() {
         String::new()

@@ -359,7 +359,7 @@ export function createCatalog(backend: Backend, options: CatalogOptions = {}): C
           ? { ...s, busy: false, queryError: error, shown: query }
           : error.code === "invalid_input"
             ? { ...s, busy: false, phase: "ready", queryError: error, shown: query, total: 0, totals: ZERO_COUNTS, evicted: 0, pages: new Map() }
-            : { ...s, busy: false, phase: "error", error, queryError: null },
+            : { ...s, busy: false, phase: "error", error, queryError: null, shown: query },
       );
     }
   }
