@@ -5,6 +5,7 @@
 //! - a library of 10,000 entries (400,000 checks) filtered as a person types: time from
 //!   each keystroke's input event to the list showing that query's answer and the next frame
 //!   painted, p50 and p95 over every keystroke, target at most 100 ms.
+//!
 //! Timings are taken inside the page (`performance.now()`), not by WebDriver polling.
 
 use std::path::Path;

@@ -101,7 +101,10 @@ pub(crate) fn where_clause(q: &Query, args: &mut Vec<Value>) -> String {
             }
             None => {
                 inner.insert(0, "c.entry_id = e.id".to_owned());
-                format!("EXISTS (SELECT 1 FROM checks c WHERE {})", inner.join(" AND "))
+                format!(
+                    "EXISTS (SELECT 1 FROM checks c WHERE {})",
+                    inner.join(" AND ")
+                )
             }
         };
         conds.push(cond);
