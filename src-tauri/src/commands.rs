@@ -92,6 +92,25 @@ fn lib(state: &AppState) -> Result<Arc<Library>, Error> {
     state.library.clone()
 }
 
+/// The system's save dialog, suggesting `name` (made safe for a file name); `None` when the
+/// person dismissed it. `zip` limits the choice to ZIP files.
+fn choose_save<R: tauri::Runtime>(
+    app: &AppHandle<R>,
+    title: &str,
+    name: &str,
+    zip: bool,
+) -> Option<PathBuf> {
+    let mut dialog = app
+        .dialog()
+        .file()
+        .set_title(title)
+        .set_file_name(snapdesk_core::paths::safe_file_part(name));
+    if zip {
+        dialog = dialog.add_filter("Snapshot ZIP", &["zip"]);
+    }
+    dialog.blocking_save_file().and_then(|p| p.into_path().ok())
+}
+
 #[tauri::command]
 pub fn app_info(state: State<'_, AppState>) -> Result<AppInfo, Error> {
     Ok(AppInfo::new(state.paths.clone(), state.home_overridden))
@@ -282,15 +301,7 @@ pub async fn library_export<R: tauri::Runtime>(
     let lib = lib(&state)?;
     blocking(move || {
         let n = library::parse_id(&id)?;
-        let Some(dest) = app
-            .dialog()
-            .file()
-            .set_title("Export snapshot")
-            .set_file_name(snapdesk_core::paths::safe_file_part(&name))
-            .add_filter("Snapshot ZIP", &["zip"])
-            .blocking_save_file()
-            .and_then(|p| p.into_path().ok())
-        else {
+        let Some(dest) = choose_save(&app, "Export snapshot", &name, true) else {
             return Ok(None);
         };
         let written = lib.export(n, &dest, &snapdesk_core::Cancel::new())?;
@@ -412,15 +423,7 @@ pub async fn library_export_redacted<R: tauri::Runtime>(
     blocking(move || {
         let n = library::parse_id(&id)?;
         let source = lib.open_entry(n)?;
-        let Some(dest) = app
-            .dialog()
-            .file()
-            .set_title("Export a redacted copy")
-            .set_file_name(snapdesk_core::paths::safe_file_part(&name))
-            .add_filter("Snapshot ZIP", &["zip"])
-            .blocking_save_file()
-            .and_then(|p| p.into_path().ok())
-        else {
+        let Some(dest) = choose_save(&app, "Export a redacted copy", &name, true) else {
             return Ok(None);
         };
         let redactor = snapdesk_collector::redact::Redactor::new();
@@ -488,14 +491,7 @@ pub async fn archive_file_export<R: tauri::Runtime>(
     let viewer = state.viewer.clone();
     blocking(move || {
         let name = file.rsplit(['/', '\\']).next().unwrap_or("file");
-        let Some(dest) = app
-            .dialog()
-            .file()
-            .set_title("Export file")
-            .set_file_name(snapdesk_core::paths::safe_file_part(name))
-            .blocking_save_file()
-            .and_then(|p| p.into_path().ok())
-        else {
+        let Some(dest) = choose_save(&app, "Export file", &name, false) else {
             return Ok(None);
         };
         viewer.export_file(&token, &file, &dest)?;

@@ -19,9 +19,6 @@ export const openFailures = writable<OpenFailure[]>([]);
 /** The last web link a report asked to open (the app asks the person about it). */
 export const linkRequests = writable<string | null>(null);
 
-/** Bumped on every library change (this app's or another process's, such as the CLI). */
-export const libraryChanges = writable(0);
-
 /** At most one link question per this interval: a report cannot flood the person with them. */
 export const LINK_EVERY_MS = 2000;
 
