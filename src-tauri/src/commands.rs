@@ -491,7 +491,7 @@ pub async fn archive_file_export<R: tauri::Runtime>(
     let viewer = state.viewer.clone();
     blocking(move || {
         let name = file.rsplit(['/', '\\']).next().unwrap_or("file");
-        let Some(dest) = choose_save(&app, "Export file", &name, false) else {
+        let Some(dest) = choose_save(&app, "Export file", name, false) else {
             return Ok(None);
         };
         viewer.export_file(&token, &file, &dest)?;

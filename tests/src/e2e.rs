@@ -607,6 +607,21 @@ impl App {
         }
     }
 
+    /// Screenshots in the light and the dark theme: `<name>-light.png` and `<name>-dark.png`;
+    /// the theme follows the system again after.
+    pub fn screenshot_themes(&self, name: &str) -> Result<()> {
+        for theme in ["light", "dark"] {
+            self.exec(
+                "document.documentElement.dataset.theme = arguments[0];",
+                json!([theme]),
+            )?;
+            std::thread::sleep(Duration::from_millis(250));
+            self.screenshot(&format!("{name}-{theme}"))?;
+        }
+        self.exec("delete document.documentElement.dataset.theme;", json!([]))?;
+        Ok(())
+    }
+
     /// Saves a PNG screenshot of the webview as `target/e2e-shots/<name>.png`.
     pub fn screenshot(&self, name: &str) -> Result<PathBuf> {
         use base64_decode as b64;

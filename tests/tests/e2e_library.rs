@@ -54,17 +54,7 @@ fn query(app: &App, q: &str) {
 }
 
 fn shots(app: &App, name: &str) {
-    for theme in ["light", "dark"] {
-        app.exec(
-            "document.documentElement.dataset.theme = arguments[0];",
-            json!([theme]),
-        )
-        .unwrap();
-        std::thread::sleep(Duration::from_millis(250));
-        app.screenshot(&format!("library-{name}-{theme}")).unwrap();
-    }
-    app.exec("delete document.documentElement.dataset.theme;", json!([]))
-        .unwrap();
+    app.screenshot_themes(&format!("library-{name}")).unwrap();
 }
 
 fn fill_library(data: &Path, emu: &EmulatorProcess) {

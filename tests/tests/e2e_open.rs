@@ -73,7 +73,7 @@ fn files_on_the_command_line_open_in_the_viewer_and_a_second_launch_hands_its_fi
     // It is in the library, which the CLI sees (one library, two hosts).
     let items = library_items(app.data_dir());
     assert_eq!(items.len(), 1, "{items:?}");
-    app.screenshot("open-by-argument").unwrap();
+    app.screenshot_themes("open-by-argument").unwrap();
 
     // A second launch on the same data directory hands its file to this window and exits.
     let started = Instant::now();
@@ -120,7 +120,7 @@ fn files_on_the_command_line_open_in_the_viewer_and_a_second_launch_hands_its_fi
         .unwrap();
     assert!(notice.contains("junk.zip"), "{notice}");
     assert_eq!(library_items(app.data_dir()).len(), 2, "nothing added");
-    app.screenshot("open-bad-file").unwrap();
+    app.screenshot_themes("open-bad-file").unwrap();
 }
 
 #[test]
@@ -190,7 +190,7 @@ fn a_link_in_a_report_opens_in_the_browser_only_after_the_person_confirms_the_wh
         Some("link-cancel"),
         "Cancel has the focus"
     );
-    app.screenshot("link-dialog").unwrap();
+    app.screenshot_themes("link-dialog").unwrap();
     app.click_testid("link-cancel").unwrap();
     std::thread::sleep(Duration::from_millis(800));
     assert!(!opened_log.exists(), "nothing opened on Cancel");
@@ -231,7 +231,7 @@ fn a_collection_in_the_app_can_be_cancelled_and_then_lands_in_the_library_and_th
     })
     .unwrap();
     assert!(library_items(app.data_dir()).is_empty(), "nothing added");
-    app.screenshot("collect-cancelled").unwrap();
+    app.screenshot_themes("collect-cancelled").unwrap();
 
     app.click_testid("collect-start").unwrap();
     wait_viewer_title(&app, "the collected report", "Snapshot of");
@@ -243,5 +243,5 @@ fn a_collection_in_the_app_can_be_cancelled_and_then_lands_in_the_library_and_th
         .output()
         .unwrap();
     assert!(stdout(&show).contains("\"collected\""), "{}", stdout(&show));
-    app.screenshot("collect-done").unwrap();
+    app.screenshot_themes("collect-done").unwrap();
 }

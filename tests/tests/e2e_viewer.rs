@@ -287,5 +287,5 @@ fn the_archives_files_are_listed_and_read_in_the_sandboxed_frame_never_rendered(
         "{}",
         &report[..report.len().min(80)]
     );
-    app.screenshot("viewer-files").unwrap();
+    app.screenshot_themes("viewer-files").unwrap();
 }
