@@ -34,7 +34,17 @@ macro_rules! app_commands {
             library_logs_around,
             library_analysis,
             library_reanalyze,
-            library_export_redacted
+            library_export_redacted,
+            connections_list,
+            connection_save,
+            connection_test,
+            connection_remove,
+            demo_start,
+            deployment_snapshots,
+            snapshot_create,
+            snapshot_download,
+            snapshot_delete,
+            request_curl
         )
     };
 }

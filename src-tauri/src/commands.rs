@@ -18,6 +18,8 @@ use tauri::{AppHandle, State};
 use tauri_plugin_dialog::DialogExt;
 use tauri_plugin_opener::OpenerExt;
 
+#[allow(clippy::wildcard_imports)]
+use crate::remote::*;
 use crate::viewer::APP_ORIGIN;
 use crate::{host, AppState};
 
@@ -133,10 +135,8 @@ pub async fn open_archive(
 ) -> Result<OpenedReport, Error> {
     let (viewer, lib) = (state.viewer.clone(), lib(&state)?);
     blocking(move || {
-        let cancel = viewer.begin(request.as_deref())?;
-        let r = host::open_file(&viewer, &lib, &PathBuf::from(path), &cancel);
-        viewer.end(request.as_deref());
-        r
+        let job = viewer.jobs.start(request.as_deref());
+        host::open_file(&viewer, &lib, &PathBuf::from(path), &job.cancel)
     })
     .await
 }
@@ -150,7 +150,8 @@ pub fn cancel_open(state: State<'_, AppState>, request: String) -> Result<(), Er
 /// Stops a job in progress (an open or a collection).
 #[tauri::command]
 pub fn cancel_job(state: State<'_, AppState>, job: String) -> Result<(), Error> {
-    state.viewer.cancel_open(&job)
+    state.viewer.jobs.cancel(&job);
+    Ok(())
 }
 
 /// Forgets an opened archive (its frame can no longer load it).
@@ -238,10 +239,8 @@ pub async fn library_open(
 ) -> Result<OpenedReport, Error> {
     let (viewer, lib) = (state.viewer.clone(), lib(&state)?);
     blocking(move || {
-        let cancel = viewer.begin(request.as_deref())?;
-        let r = host::show_entry(&viewer, &lib, &id, &cancel);
-        viewer.end(request.as_deref());
-        r
+        let job = viewer.jobs.start(request.as_deref());
+        host::show_entry(&viewer, &lib, &id, &job.cancel)
     })
     .await
 }
@@ -511,13 +510,11 @@ pub async fn collect_run(
 ) -> Result<OpenedReport, Error> {
     let (viewer, lib) = (state.viewer.clone(), lib(&state)?);
     blocking(move || {
-        let cancel = viewer.begin(Some(&job))?;
+        let job = viewer.jobs.start(Some(&job));
         let mut progress = |p: &snapdesk_collector::Progress| {
             let _ = on_progress.send(p.clone());
         };
-        let r = host::collect(&viewer, &lib, &request, &mut progress, &cancel);
-        viewer.end(Some(&job));
-        r
+        host::collect(&viewer, &lib, &request, &mut progress, &job.cancel)
     })
     .await
 }

@@ -5,6 +5,7 @@ pub mod cli;
 pub mod commands;
 pub mod host;
 pub mod hub;
+pub mod remote;
 pub mod viewer;
 
 use std::path::PathBuf;
@@ -25,6 +26,8 @@ pub struct AppState {
     /// runs and says so where the library is shown).
     pub library: Result<Arc<Library>, Error>,
     pub hub: hub::Hub,
+    /// Connections: the CLI's contexts, keys kept for this session, the demo Supervisor.
+    pub connector: Arc<snapdesk_ops::connections::Connector>,
 }
 
 impl AppState {
@@ -34,6 +37,7 @@ impl AppState {
             tracing::error!("the library could not be opened: {}", e.message);
         }
         Self {
+            connector: Arc::new(snapdesk_ops::connections::Connector::new(paths.clone())),
             paths,
             home_overridden,
             viewer: Default::default(),
@@ -214,6 +218,8 @@ pub fn run() {
     let builder = tauri::Builder::default()
         .plugin(single)
         .plugin(tauri_plugin_dialog::init())
+        // Used from Rust only: a create that ended says so on the desktop.
+        .plugin(tauri_plugin_notification::init())
         // Used from Rust only (a confirmed link); no click handler is injected into pages.
         .plugin(
             tauri_plugin_opener::Builder::new()
@@ -231,7 +237,17 @@ pub fn run() {
             }
             Ok(())
         })
-        .run(tauri::generate_context!());
+        .build(tauri::generate_context!())
+        .map(|app| {
+            app.run(|app, event| {
+                if let tauri::RunEvent::Exit = event {
+                    // The demo Supervisor stops with the app (and takes its temporary
+                    // directory with it).
+                    let connector = app.state::<AppState>().connector.clone();
+                    tauri::async_runtime::block_on(connector.stop_demo());
+                }
+            })
+        });
     if let Err(e) = result {
         tracing::error!("the app stopped with an error: {e}");
         eprintln!("error[internal]: Snapdesk could not start: {e}");

@@ -16,6 +16,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use snapdesk_core::jobs::Jobs;
 use snapdesk_core::{Cancel, Error, ErrorCode};
 use snapdesk_report::archive::{self, Limits};
 use snapdesk_report::view::{self, OpenedReport, PreparedView};
@@ -132,7 +133,8 @@ impl Entry {
 #[derive(Default)]
 pub struct Viewer {
     open: Mutex<HashMap<String, Entry>>,
-    opening: Mutex<HashMap<String, Cancel>>,
+    /// The app's one registry of long jobs (opens, collections, creates, downloads).
+    pub jobs: Arc<Jobs>,
     limits: Limits,
 }
 
@@ -146,33 +148,11 @@ fn poisoned() -> Error {
 }
 
 impl Viewer {
-    /// A cancel switch for a job (`request`), found again by [`Viewer::cancel_open`] until
-    /// [`Viewer::end`]. Without an id the switch is private to the caller.
-    pub fn begin(&self, request: Option<&str>) -> Result<Cancel, Error> {
-        let cancel = Cancel::new();
-        if let Some(id) = request {
-            self.opening
-                .lock()
-                .map_err(|_| poisoned())?
-                .insert(id.to_owned(), cancel.clone());
-        }
-        Ok(cancel)
-    }
-
-    /// Forgets a job's switch.
-    pub fn end(&self, request: Option<&str>) {
-        if let (Some(id), Ok(mut map)) = (request, self.opening.lock()) {
-            map.remove(id);
-        }
-    }
-
     /// Opens an archive from disk (any snapshot ZIP) and registers it for the frame. With a
     /// `request` id the open can be cancelled by [`Viewer::cancel_open`] while it runs.
     pub fn open(&self, path: PathBuf, request: Option<String>) -> Result<OpenedReport, Error> {
-        let cancel = self.begin(request.as_deref())?;
-        let result = self.open_with(path, &cancel);
-        self.end(request.as_deref());
-        result
+        let job = self.jobs.start(request.as_deref());
+        self.open_with(path, &job.cancel)
     }
 
     /// Opens an archive under a switch the caller holds (a job of several steps).
@@ -291,9 +271,7 @@ impl Viewer {
 
     /// Stops an open in progress (no effect when it already finished).
     pub fn cancel_open(&self, request: &str) -> Result<(), Error> {
-        if let Some(c) = self.opening.lock().map_err(|_| poisoned())?.get(request) {
-            c.cancel();
-        }
+        self.jobs.cancel(request);
         Ok(())
     }
 
@@ -666,17 +644,13 @@ mod tests {
         let v = Viewer::default();
         // Nothing to cancel is not an error.
         v.cancel_open("nobody").unwrap();
-        let running = Cancel::new();
-        v.opening
-            .lock()
-            .unwrap()
-            .insert("r1".into(), running.clone());
+        let running = v.jobs.start(Some("r1"));
         v.cancel_open("r1").unwrap();
-        assert!(running.is_cancelled());
+        assert!(running.cancel.is_cancelled());
         // A finished open forgets its request id.
         let tmp = tempfile::tempdir().unwrap();
         v.open(write_report(tmp.path()), Some("r2".into())).unwrap();
-        assert!(!v.opening.lock().unwrap().contains_key("r2"));
+        assert_eq!(v.jobs.running(), vec!["r1".to_owned()]);
     }
 
     #[test]

@@ -283,6 +283,8 @@ impl Bars {
                 b.set_position(downloaded);
             }),
             Progress::NodeFinished { .. } => self.replace(None),
+            // The create's result is printed by the command itself.
+            Progress::Created { .. } => {}
         }
     }
 

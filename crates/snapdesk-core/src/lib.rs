@@ -4,6 +4,7 @@
 
 pub mod cancel;
 pub mod error;
+pub mod jobs;
 pub mod logging;
 pub mod paths;
 pub mod secrets;

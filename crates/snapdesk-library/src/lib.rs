@@ -24,6 +24,7 @@ pub mod catalog;
 pub mod changes;
 pub mod compare;
 pub mod continuity;
+pub mod copies;
 pub mod db;
 pub mod entries;
 pub mod error;

@@ -11,10 +11,15 @@
 //! - [`download`]: some or all nodes of a snapshot, resumable.
 //! - [`delete`]: some or all nodes of a snapshot.
 //! - [`contexts`]: add, test, list, use and remove contexts.
+//! - [`connections`]: a desktop host's connections: contexts, session keys, the demo.
+//! - [`deployment`]: a deployment's snapshots with their library copies, and the flows
+//!   behind the app's buttons.
 //! - [`library`]: downloads and collections into the local library, imports.
 
+pub mod connections;
 pub mod contexts;
 pub mod delete;
+pub mod deployment;
 pub mod desk;
 pub mod download;
 pub mod library;

@@ -8,7 +8,14 @@ use ts_rs::TS;
 /// One step of a flow.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 #[serde(tag = "kind", rename_all = "snake_case")]
+#[ts(rename = "RemoteProgress")]
 pub enum Progress {
+    /// The Supervisor accepted a create: the snapshot's name and how many nodes it runs on.
+    Created {
+        name: String,
+        nodes: usize,
+        request_id: Option<String>,
+    },
     /// A poll while waiting for a snapshot.
     Waiting {
         name: String,
