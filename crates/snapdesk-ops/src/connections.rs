@@ -150,6 +150,10 @@ impl Connector {
 
     /// Every connection: the demo first while it runs, then the contexts by name.
     pub fn list(&self) -> Result<Connections> {
+        off_runtime(|| self.list_now())
+    }
+
+    fn list_now(&self) -> Result<Connections> {
         let status = secrets::keyring_status();
         let mut items: Vec<Connection> = self.demo_connection().into_iter().collect();
         for row in contexts::list(&self.paths)? {
@@ -185,6 +189,10 @@ impl Connector {
     /// session's memory when asked; on an edit without a key the stored one stays (and moves
     /// along with a rename).
     pub fn save(&self, draft: ConnectionDraft) -> Result<Connection> {
+        off_runtime(|| self.save_now(draft))
+    }
+
+    fn save_now(&self, draft: ConnectionDraft) -> Result<Connection> {
         if draft.name == DEMO {
             return Err(Error::invalid_input(format!(
                 "{DEMO:?} is the name of the demo connection: choose another name"
@@ -252,7 +260,11 @@ impl Connector {
             contexts::remove(&self.paths, old).map(|_| ())?;
         }
         self.forget_permissions(&draft.name);
-        self.get(&draft.name)
+        self.list_now()?
+            .items
+            .into_iter()
+            .find(|c| c.name == draft.name)
+            .ok_or_else(|| Error::internal("the connection just saved is not listed"))
     }
 
     fn move_key(&self, from: &str, to: &str) -> Result<()> {
@@ -320,7 +332,7 @@ impl Connector {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .remove(name);
-        contexts::remove(&self.paths, name)
+        off_runtime(|| contexts::remove(&self.paths, name))
     }
 
     /// Starts the demo Supervisor on 127.0.0.1 (once; later calls return it) and gives its
@@ -403,7 +415,9 @@ impl Connector {
         if let Some(k) = self.session_key(connection) {
             return Remote::new(target, &k, KeySource::Keyring);
         }
-        target.connect()
+        tokio::task::spawn_blocking(move || target.connect())
+            .await
+            .map_err(|e| Error::internal(format!("reading the key failed: {e}")))?
     }
 
     /// What the host learned about a key's permissions on a deployment.
@@ -467,6 +481,18 @@ impl Connector {
         d.name = name.to_owned();
         all.save(&file)
     }
+}
+
+/// Runs keyring work where it may block: the keyring's D-Bus client starts its own runtime,
+/// which panics inside a Tokio runtime, so there it runs on a thread of its own.
+fn off_runtime<T: Send>(f: impl FnOnce() -> T + Send) -> T {
+    if tokio::runtime::Handle::try_current().is_err() {
+        return f();
+    }
+    std::thread::scope(|s| match s.spawn(f).join() {
+        Ok(v) => v,
+        Err(panic) => std::panic::resume_unwind(panic),
+    })
 }
 
 fn plan_of(p: snapdesk_emulator::Plan) -> Plan {
