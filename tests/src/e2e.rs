@@ -582,6 +582,56 @@ impl App {
         Ok(v.as_str().map(str::to_owned))
     }
 
+    /// The visible control a person would call `name`: a button, link, tab, checkbox, field
+    /// or menu item whose accessible name (its `aria-label`, its `<label>`, or its text) is
+    /// exactly `name`; `None` when none is visible now.
+    pub fn control_opt(&self, name: &str) -> Result<Option<String>> {
+        let v = self.exec(NAMED_CONTROL_JS, json!([name]))?;
+        Ok(v[ELEMENT_KEY].as_str().map(str::to_owned))
+    }
+
+    /// [`App::control_opt`], waiting up to 15 s for the control to be visible.
+    pub fn control(&self, name: &str) -> Result<String> {
+        let mut found = None;
+        self.wait_for(
+            &format!("a control named {name:?}"),
+            Duration::from_secs(15),
+            |a| {
+                found = a.control_opt(name)?;
+                Ok(found.is_some())
+            },
+        )?;
+        found.ok_or_else(|| anyhow!("no control named {name:?}"))
+    }
+
+    /// Clicks the control named `name` (see [`App::control`]).
+    pub fn press_control(&self, name: &str) -> Result<()> {
+        let e = self.control(name)?;
+        self.click(&e)
+    }
+
+    /// Whether the control named `name` is disabled.
+    pub fn is_disabled(&self, element: &str) -> Result<bool> {
+        let v = self.exec(
+            "const e = arguments[0]; return !!(e.disabled || e.getAttribute('aria-disabled') === 'true');",
+            json!([{ ELEMENT_KEY: element }]),
+        )?;
+        Ok(v.as_bool().unwrap_or(false))
+    }
+
+    /// The page's visible text (`document.body.innerText`).
+    pub fn page_text(&self) -> Result<String> {
+        let v = self.exec("return document.body.innerText;", json!([]))?;
+        Ok(v.as_str().unwrap_or_default().to_owned())
+    }
+
+    /// Waits until the page shows `text` somewhere.
+    pub fn wait_text(&self, text: &str, timeout: Duration) -> Result<()> {
+        self.wait_for(&format!("the text {text:?}"), timeout, |a| {
+            Ok(a.page_text()?.contains(text))
+        })
+    }
+
     /// Polls `cond` until it holds or `timeout` passes.
     pub fn wait_for(
         &self,
@@ -697,3 +747,31 @@ mod base64_decode {
         }
     }
 }
+
+/// Finds the visible control whose accessible name is `arguments[0]`.
+const NAMED_CONTROL_JS: &str = r#"
+const want = arguments[0].trim();
+const sel = 'button, a[href], input, select, textarea, summary, [role=button], [role=tab], [role=menuitem], [role=checkbox], [role=switch], [role=option], [role=link]';
+const nameOf = (e) => {
+  const aria = e.getAttribute('aria-label');
+  if (aria) return aria.trim();
+  const by = e.getAttribute('aria-labelledby');
+  if (by) {
+    const t = by.split(/\s+/).map((id) => document.getElementById(id)).filter(Boolean).map((x) => x.innerText).join(' ');
+    if (t.trim()) return t.trim();
+  }
+  if (e.labels && e.labels.length) return e.labels[0].innerText.trim();
+  if (e.tagName === 'INPUT' && (e.type === 'button' || e.type === 'submit')) return (e.value || '').trim();
+  return (e.innerText || '').replace(/\s+/g, ' ').trim();
+};
+const visible = (e) => {
+  const r = e.getBoundingClientRect();
+  if (r.width === 0 && r.height === 0) return false;
+  const st = getComputedStyle(e);
+  return st.visibility !== 'hidden' && st.display !== 'none';
+};
+for (const e of document.querySelectorAll(sel)) {
+  if (visible(e) && nameOf(e) === want) return e;
+}
+return null;
+"#;

@@ -9,9 +9,20 @@ fn version_and_help_exit_zero() {
     let tmp = tempfile::tempdir().unwrap();
     let o = snapdesk(tmp.path()).arg("--version").output().unwrap();
     assert_eq!(o.status.code(), Some(0));
-    assert_eq!(
-        stdout(&o).trim(),
-        format!("snapdesk {}", env!("CARGO_PKG_VERSION"))
+    // The version and the commit it was built from.
+    let version = stdout(&o);
+    let prefix = format!("snapdesk {} (commit ", env!("CARGO_PKG_VERSION"));
+    assert!(version.trim().starts_with(&prefix), "{version}");
+    let commit = version.trim()[prefix.len()..].trim_end_matches(')');
+    let head = std::process::Command::new("git")
+        .args(["rev-parse", "--short=12", "HEAD"])
+        .current_dir(workspace::root())
+        .output()
+        .unwrap();
+    let head = String::from_utf8_lossy(&head.stdout).trim().to_owned();
+    assert!(
+        commit.trim_end_matches("-dirty") == head,
+        "{commit} is not HEAD {head}"
     );
 
     let o = snapdesk(tmp.path()).arg("--help").output().unwrap();
@@ -150,4 +161,33 @@ fn cli_links_no_gui_library_but_the_app_does() {
         libs("snapdesk-app").contains("webkit"),
         "ldd found no webkit in the app"
     );
+}
+
+#[test]
+fn completions_and_man_pages_come_from_the_clap_definitions() {
+    let tmp = tempfile::tempdir().unwrap();
+    for (shell, marker) in [
+        ("bash", "complete -F _snapdesk"),
+        ("zsh", "#compdef snapdesk"),
+        ("fish", "complete -c snapdesk"),
+    ] {
+        let o = snapdesk(tmp.path())
+            .args(["completions", shell])
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        let script = stdout(&o);
+        assert!(script.contains(marker), "{shell}: {script:.200}");
+        // Every top-level command completes, the library's subcommands too.
+        for word in ["collect", "library", "snapshots", "triage"] {
+            assert!(script.contains(word), "{shell} completion lacks {word}");
+        }
+    }
+    let man = tmp.path().join("man");
+    let o = snapdesk(tmp.path()).arg("man").arg(&man).output().unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let top = std::fs::read_to_string(man.join("snapdesk.1")).unwrap();
+    assert!(top.contains(".TH snapdesk"), "{top:.200}");
+    let triage = std::fs::read_to_string(man.join("snapdesk-library-triage.1")).unwrap();
+    assert!(triage.contains("\\-\\-deployment"), "{triage:.400}");
 }

@@ -8,6 +8,7 @@
 mod args;
 mod collect;
 mod context;
+mod generate;
 mod hints;
 mod iggy;
 mod library;
@@ -29,15 +30,23 @@ use snapdesk_core::{AppInfo, AppPaths, Error};
 use crate::hints::Doing;
 use crate::output::{exit_code, CmdResult, Failure, Output};
 
+/// `snapdesk --version`: the version and the commit it was built from.
+const LONG_VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (commit ",
+    env!("SNAPDESK_COMMIT"),
+    ")"
+);
+
 #[derive(Debug, Parser)]
 #[command(
     name = "snapdesk",
-    version,
+    version = LONG_VERSION,
     about = "Snapdesk: diagnose managed Apache Iggy deployments from snapshots",
     long_about = None,
     propagate_version = true,
 )]
-struct Cli {
+pub(crate) struct Cli {
     /// Keep every Snapdesk file (config, library, cache, logs) under this directory.
     /// Overrides SNAPDESK_HOME.
     #[arg(long, global = true, value_name = "DIR")]
@@ -79,6 +88,10 @@ enum Command {
     /// Run a local Supervisor emulator (for demos and tests); prints one JSON line, then serves.
     #[command(after_help = snapdesk_emulator::ADMIN_HELP)]
     Emulator(snapdesk_emulator::EmulatorArgs),
+    /// Print the shell completion script for bash, zsh or fish.
+    Completions(generate::CompletionsArgs),
+    /// Write the man pages (snapdesk.1 and one per command) into a directory.
+    Man(generate::ManArgs),
 }
 
 impl Command {
@@ -92,6 +105,8 @@ impl Command {
             Command::Context(_) => "context",
             Command::Snapshots { .. } => "snapshots",
             Command::Emulator(_) => "emulator",
+            Command::Completions(_) => "completions",
+            Command::Man(_) => "man",
         }
     }
 
@@ -157,6 +172,12 @@ struct InfoOutput {
 }
 
 fn run(cli: Cli, out: &Output) -> CmdResult {
+    // Generated from the definitions alone: no directory is created for them.
+    match &cli.command {
+        Command::Completions(args) => return generate::completions(args),
+        Command::Man(args) => return generate::man(args),
+        _ => {}
+    }
     let overridden =
         cli.data_dir.is_some() || std::env::var_os(snapdesk_core::paths::HOME_ENV).is_some();
     let paths = AppPaths::resolve(cli.data_dir.as_deref())?;
@@ -176,6 +197,8 @@ fn run(cli: Cli, out: &Output) -> CmdResult {
         Command::Redact(args) => redact::run(args, out),
         Command::Context(cmd) => context::run(cmd, &paths, out),
         Command::Snapshots { target, command } => remote::run(command, target, &paths, out),
+        Command::Completions(args) => generate::completions(&args),
+        Command::Man(args) => generate::man(&args),
         Command::Emulator(mut args) => {
             // State in memory, or on disk when asked: `--state-dir`, or an explicit
             // `--data-dir`, under which it goes to `data/emulator/` (its demo keys included).
