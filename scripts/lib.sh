@@ -5,6 +5,8 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 TOOLS="$ROOT/.tools"
 # Pinned: tauri-driver for the desktop end-to-end tests.
 TAURI_DRIVER_VERSION="2.1.0"
+# Pinned: the Tauri CLI whose bundler builds the .deb (scripts/package only), matching tauri 2.12.
+TAURI_CLI_VERSION="2.12.4"
 
 # Debian packages: to build the app, to run it, and to test it headless.
 BUILD_PKGS=(build-essential pkg-config libwebkit2gtk-4.1-dev ca-certificates curl)
@@ -69,6 +71,17 @@ ensure_tauri_driver() {
   log "installing tauri-driver $TAURI_DRIVER_VERSION into .tools/"
   cargo install tauri-driver --locked --version "$TAURI_DRIVER_VERSION" --root "$TOOLS" --quiet
   echo "$TAURI_DRIVER_VERSION" > "$TOOLS/tauri-driver.version"
+}
+
+ensure_tauri_cli() {
+  local bin="$TOOLS/bin/cargo-tauri"
+  if [ -x "$bin" ] && [ -f "$TOOLS/tauri-cli.version" ] \
+     && [ "$(cat "$TOOLS/tauri-cli.version")" = "$TAURI_CLI_VERSION" ]; then
+    return 0
+  fi
+  log "installing the Tauri CLI $TAURI_CLI_VERSION into .tools/ (once; it takes a while)"
+  cargo install tauri-cli --locked --version "$TAURI_CLI_VERSION" --root "$TOOLS" --quiet
+  echo "$TAURI_CLI_VERSION" > "$TOOLS/tauri-cli.version"
 }
 
 # Whether this is CI (CI=true or CI=1), as tests/src/skip.rs decides it.
