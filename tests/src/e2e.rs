@@ -168,6 +168,11 @@ impl MemoryProbe {
         }
     }
 
+    /// The app's own process id.
+    pub fn root(&self) -> Result<u32> {
+        Ok(self.tree()?[0])
+    }
+
     /// The app's pid and its descendants'.
     fn tree(&self) -> Result<Vec<u32>> {
         let procs = processes()?;
@@ -381,6 +386,11 @@ impl App {
     }
 
     /// A handle that measures the app's memory from any thread.
+    /// The app's process id.
+    pub fn app_pid(&self) -> Result<u32> {
+        self.memory_probe().root()
+    }
+
     pub fn memory_probe(&self) -> MemoryProbe {
         MemoryProbe {
             needle: self.data_dir.path().display().to_string(),
