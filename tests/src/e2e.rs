@@ -642,6 +642,56 @@ impl App {
         })
     }
 
+    /// The X window id of the top-level window titled exactly `title`, waiting up to 15 s.
+    pub fn window_titled(&self, title: &str) -> Result<String> {
+        let mut id = String::new();
+        self.wait_for(
+            &format!("a window titled {title:?}"),
+            Duration::from_secs(15),
+            |a| {
+                let o = Command::new("xdotool")
+                    .env("DISPLAY", a.display())
+                    .args(["search", "--onlyvisible", "--name"])
+                    .arg(format!("^{}$", regex_quote(title)))
+                    .output()?;
+                id = String::from_utf8_lossy(&o.stdout)
+                    .lines()
+                    .last()
+                    .unwrap_or_default()
+                    .trim()
+                    .to_owned();
+                Ok(!id.is_empty())
+            },
+        )?;
+        Ok(id)
+    }
+
+    /// Answers the system's file dialog titled `title` as a person does with the keyboard:
+    /// focuses it, opens its location field (Ctrl+L), types `path` and presses Enter. For a
+    /// save dialog, the name field takes the whole path the same way.
+    pub fn answer_file_dialog(&self, title: &str, path: &Path) -> Result<()> {
+        let window = self.window_titled(title)?;
+        let xdotool = |args: &[&str]| -> Result<()> {
+            let st = Command::new("xdotool")
+                .env("DISPLAY", self.display())
+                .args(args)
+                .status()?;
+            if !st.success() {
+                bail!("xdotool {args:?} failed");
+            }
+            Ok(())
+        };
+        xdotool(&["windowfocus", "--sync", &window])?;
+        std::thread::sleep(Duration::from_millis(300));
+        xdotool(&["key", "--clearmodifiers", "ctrl+l"])?;
+        std::thread::sleep(Duration::from_millis(200));
+        xdotool(&["key", "--clearmodifiers", "ctrl+a"])?;
+        xdotool(&["type", "--delay", "10", &path.display().to_string()])?;
+        std::thread::sleep(Duration::from_millis(300));
+        xdotool(&["key", "Return"])?;
+        Ok(())
+    }
+
     /// Polls `cond` until it holds or `timeout` passes.
     pub fn wait_for(
         &self,
@@ -785,3 +835,15 @@ for (const e of document.querySelectorAll(sel)) {
 }
 return null;
 "#;
+
+fn regex_quote(s: &str) -> String {
+    s.chars()
+        .flat_map(|c| {
+            if "\\.^$|?*+()[]{}".contains(c) {
+                vec!['\\', c]
+            } else {
+                vec![c]
+            }
+        })
+        .collect()
+}

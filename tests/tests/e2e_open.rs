@@ -245,3 +245,35 @@ fn a_collection_in_the_app_can_be_cancelled_and_then_lands_in_the_library_and_th
     assert!(stdout(&show).contains("\"collected\""), "{}", stdout(&show));
     app.screenshot_themes("collect-done").unwrap();
 }
+
+#[test]
+fn ctrl_o_opens_the_file_a_person_picks_in_the_system_dialog() {
+    if !e2e::enabled() {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let ours = collected(tmp.path());
+    let app = App::launch().unwrap();
+    app.by_testid("app-root").unwrap();
+    // Ctrl+O: the GTK file dialog, answered with the keyboard (location field, Enter).
+    app.chord(&["\u{E009}", "o"]).unwrap();
+    app.answer_file_dialog("Open snapshot ZIPs", &ours).unwrap();
+    wait_viewer_title(&app, "the file picked in the dialog", "Snapshot of");
+    assert_eq!(library_items(app.data_dir()).len(), 1);
+    // Dismissing the dialog changes nothing.
+    app.chord(&["\u{E009}", "o"]).unwrap();
+    let dialog = app.window_titled("Open snapshot ZIPs").unwrap();
+    let esc = Command::new("xdotool")
+        .env("DISPLAY", app.display())
+        .args(["windowfocus", "--sync", &dialog])
+        .status()
+        .unwrap();
+    assert!(esc.success());
+    Command::new("xdotool")
+        .env("DISPLAY", app.display())
+        .args(["key", "Escape"])
+        .status()
+        .unwrap();
+    std::thread::sleep(Duration::from_secs(1));
+    assert_eq!(library_items(app.data_dir()).len(), 1);
+}
