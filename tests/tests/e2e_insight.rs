@@ -124,11 +124,13 @@ fn continuity_timeline_logs_findings_and_a_redacted_export_in_the_app() {
         .map(|(id, _)| id.clone())
         .max_by_key(|id| id.parse::<u64>().unwrap_or(0))
         .unwrap();
-    let row = app
-        .find_opt(&format!("[data-testid=library-row][data-entry-id='{torn}']"))
+    let details = app
+        .find_opt(&format!(
+            "[data-testid=library-row][data-entry-id='{torn}'] [data-testid=row-details]"
+        ))
         .unwrap()
         .unwrap();
-    app.click(&row).unwrap();
+    app.click(&details).unwrap();
     app.wait_for("the torn entry's findings", T, |a| {
         let Some(list) = a.find_opt("[data-testid=analysis-findings]")? else {
             return Ok(false);
