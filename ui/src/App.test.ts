@@ -17,10 +17,11 @@ function setup(opts: Parameters<typeof createFakeBackend>[0] = {}, platform = "L
 }
 
 describe("App shell", () => {
-  it("starts on Deployments with an honest empty state", () => {
+  it("starts on Deployments with an honest empty state", async () => {
     const { root } = setup();
     expect(root.dataset.activeSection).toBe("deployments");
     const section = screen.getByTestId("section-deployments");
+    await screen.findByTestId("deployments-first-run");
     expect(section.textContent).toContain("No connection yet");
     expect(section.textContent).toContain("snapdesk context add");
     expect(section.textContent).toContain("OS keyring");
@@ -118,7 +119,7 @@ describe("Settings", () => {
     const text = screen.getByTestId("section-settings").textContent ?? "";
     for (const p of Object.values(FAKE_APP_INFO.paths)) expect(text).toContain(p);
     expect(screen.queryByTestId("settings-home-overridden")).toBeNull();
-    expect(backend.calls.filter((c) => c !== "subscribe")).toEqual(["appInfo"]);
+    expect(backend.calls.filter((c) => c !== "subscribe" && c !== "connectionsList")).toEqual(["appInfo"]);
   });
 
   it("notes an overridden home", async () => {
@@ -142,7 +143,7 @@ describe("Settings", () => {
     backend.fail("appInfo", null);
     await fireEvent.click(screen.getByRole("button", { name: /try again/i }));
     await waitFor(() => expect(screen.getByTestId("settings-version").textContent).toBe(FAKE_APP_INFO.version));
-    expect(backend.calls.filter((c) => c !== "subscribe")).toEqual(["appInfo", "appInfo"]);
+    expect(backend.calls.filter((c) => c !== "subscribe" && c !== "connectionsList")).toEqual(["appInfo", "appInfo"]);
   });
 });
 
@@ -212,7 +213,7 @@ describe("Library", () => {
     expect(input.readOnly).toBe(true);
 
     const viewer = await screen.findByTestId("report-viewer");
-    expect(backend.calls.filter((c) => c !== "subscribe" && c !== "libraryBrowse")).toEqual(["openArchive"]);
+    expect(backend.calls.filter((c) => !["subscribe", "libraryBrowse", "connectionsList"].includes(c))).toEqual(["openArchive"]);
     expect(screen.getByTestId("report-frame").getAttribute("sandbox")).toBe("allow-scripts");
     expect(viewer.textContent).toContain("iggy-prod-node-1");
     expect(library.snapshot().entries).toHaveLength(1);
@@ -245,7 +246,7 @@ describe("Library", () => {
     expect(screen.queryByTestId("open-cancel")).toBeNull();
     expect(library.snapshot().entries).toHaveLength(0);
     expect(input.value).toBe("/home/me/huge-node-1.zip");
-    expect(backend.calls.filter((c) => c !== "subscribe" && c !== "libraryBrowse")).toEqual(["openArchive", "cancelOpen"]);
+    expect(backend.calls.filter((c) => !["subscribe", "libraryBrowse", "connectionsList"].includes(c))).toEqual(["openArchive", "cancelOpen"]);
   });
 
   it("shows the AppError inline and keeps the typed path", async () => {
