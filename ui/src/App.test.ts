@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { cleanup, fireEvent, render, screen, waitFor } from "@testing-library/svelte";
 import { tick } from "svelte";
 import App from "./App.svelte";
@@ -26,6 +26,24 @@ describe("App shell", () => {
     expect(section.textContent).toContain("snapdesk context add");
     expect(section.textContent).toContain("OS keyring");
     expect(screen.getByTestId("nav-deployments").getAttribute("aria-selected")).toBe("true");
+  });
+
+  it("goes from the first run's 'Add a connection' to Settings with the form open", async () => {
+    const { root } = setup();
+    await fireEvent.click(await screen.findByRole("button", { name: "Add a connection" }));
+    expect(root.dataset.activeSection).toBe("settings");
+    expect(await screen.findByTestId("connection-form")).toBeTruthy();
+    expect(screen.getByRole("heading", { name: "Add a connection" })).toBeTruthy();
+  });
+
+  it("opens a downloaded node of the demo in the Library's viewer", async () => {
+    const { root } = setup({ remote: { processingMs: 0 } });
+    await fireEvent.click(await screen.findByRole("button", { name: "Try the demo" }));
+    // The demo's newest snapshot is expanded; one of its nodes is in the library.
+    const open = await screen.findAllByRole("button", { name: "Open" });
+    await fireEvent.click(open[0]);
+    await waitFor(() => expect(root.dataset.activeSection).toBe("library"));
+    expect(await screen.findByTestId("report-viewer")).toBeTruthy();
   });
 
   it("has the four nav items with shortcuts", () => {
@@ -168,6 +186,19 @@ describe("Status area", () => {
     jobs.finish(id);
     await tick();
     expect(area.textContent).toContain("No background jobs");
+  });
+
+  it("offers Cancel for a job that can be cancelled", async () => {
+    const { jobs } = setup();
+    const stop = vi.fn();
+    jobs.add({ label: "Downloading snapshot", cancel: stop });
+    jobs.add({ label: "Rendering" });
+    await tick();
+    const cancels = screen.getAllByRole("button", { name: "Cancel" });
+    expect(cancels).toHaveLength(1);
+    expect(cancels[0].closest("[data-testid^=job-]")?.textContent).toContain("Downloading snapshot");
+    await fireEvent.click(cancels[0]);
+    expect(stop).toHaveBeenCalledOnce();
   });
 
   it("collapses more than three running jobs", async () => {

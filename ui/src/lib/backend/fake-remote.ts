@@ -36,8 +36,12 @@ export interface FakeDeploymentSpec {
   nodes?: number;
   /** Completed snapshots to start with, the newest 20 min ago, then one every 6 h. */
   snapshots?: number;
-  /** Nodes (1-based) whose archives fail on the server, in every snapshot. */
+  /** Nodes (1-based) whose archives fail on the server: in the seeded snapshot `failSnapshot` and in new ones. */
   failNodes?: number[];
+  /** Which seeded snapshot (0 = newest) fails on `failNodes`; default 0. */
+  failSnapshot?: number;
+  /** One more snapshot, created 5 s ago and still processing (for `processingMs`). */
+  processing?: boolean;
   /** How many of the seeded snapshots (newest first) are in the library; the newest one's first node is evicted. */
   inLibrary?: number;
 }
@@ -224,19 +228,23 @@ export function createFakeRemote(options: FakeRemoteOptions, library: FakeLibrar
     const t0 = now();
     for (let s = 0; s < (spec.snapshots ?? 0); s++) {
       const created = t0 - 20 * 60_000 - s * 6 * 3_600_000;
-      const items = addItems(dep, created, snapshotName(created), 0);
+      const items = addItems(dep, created, snapshotName(created), 0, s === (spec.failSnapshot ?? 0));
       if (s < (spec.inLibrary ?? 0)) {
         items.forEach((it, i) => {
-          if (dep.failNodes.has(it.node_id)) return;
+          if (it.fails) return;
           const evicted = s === 0 && i === 0 ? iso(t0 - DAY) : null;
           copies.set(it.id, library.add(entryFields(dep, it, { evicted_at: evicted, downloadable: !!evicted })));
         });
       }
     }
+    if (spec.processing) {
+      const created = t0 - 5_000;
+      addItems(dep, created, snapshotName(created), processingMs + 5_000, true);
+    }
     return dep;
   }
 
-  function addItems(dep: Dep, created: number, name: string, duration: number): Item[] {
+  function addItems(dep: Dep, created: number, name: string, duration: number, failing = true): Item[] {
     const n = dep.nodes.length;
     const items = dep.nodes.map((node_id, i) => ({
       id: String(ITEM_BASE + ++itemSeq),
@@ -244,7 +252,7 @@ export function createFakeRemote(options: FakeRemoteOptions, library: FakeLibrar
       name,
       created,
       doneAt: created + Math.round((duration * (i + 1)) / n),
-      fails: dep.failNodes.has(node_id),
+      fails: failing && dep.failNodes.has(node_id),
     }));
     dep.items.push(...items);
     return items;
