@@ -10,6 +10,7 @@
 import { get, writable, type Readable, type Writable } from "svelte/store";
 import { SvelteSet } from "svelte/reactivity";
 import { toAppError, type Backend } from "./backend";
+import type { ApiRequest } from "./bindings/ApiRequest";
 import type { AppError } from "./bindings/AppError";
 import type { Connection } from "./bindings/Connection";
 import type { DeploymentView } from "./bindings/DeploymentView";
@@ -506,4 +507,52 @@ export async function runDownload(
   } finally {
     bump(changes);
   }
+}
+
+// ---------------------------------------------------------------------------
+// What the section says after an action.
+
+export interface Notice {
+  tone: "info" | "warn";
+  text: string;
+}
+
+/** An action that failed, with the request to offer as curl. */
+export interface ActionError {
+  title: string;
+  error: AppError;
+  request: ApiRequest | null;
+}
+
+function nodes(n: number): string {
+  return `${n} node${n === 1 ? "" : "s"}`;
+}
+
+/** The line after a create ended (a conflict says which snapshot is in progress). */
+export function createNotice(outcome: CreateOutcome): Notice | null {
+  if (outcome.kind === "conflict") {
+    return {
+      tone: "warn",
+      text: outcome.inProgress
+        ? `A snapshot is already in progress: ${outcome.inProgress}. It is selected below.`
+        : "A snapshot is already in progress.",
+    };
+  }
+  if (outcome.kind !== "done") return null;
+  const w = outcome.waited;
+  if (w.end === "completed") return { tone: "info", text: `${w.name} completed on ${nodes(w.items.length)}.` };
+  if (w.end === "timed_out") return { tone: "warn", text: `Stopped waiting for ${w.name}: it is still processing on the Supervisor.` };
+  const failed = w.items.filter((i) => i.status === "failed").map((i) => i.node_id);
+  return { tone: "warn", text: `${w.name} failed on node ${failed.join(", ")}.` };
+}
+
+/** The line after a delete: how many server copies went, and what became of the library's. */
+export function deleteNotice(name: string, deleted: number, libraryRemoved: number, alsoLibrary: boolean): Notice | null {
+  if (deleted === 0) return null;
+  const lib = libraryRemoved
+    ? `; ${libraryRemoved} library cop${libraryRemoved === 1 ? "y" : "ies"} removed`
+    : alsoLibrary
+      ? ""
+      : "; the library copies stay";
+  return { tone: "info", text: `Deleted the server copy of ${name} on ${nodes(deleted)}${lib}.` };
 }

@@ -4,8 +4,7 @@
 import type { Backend } from "./types";
 import { createTauriBackend } from "./tauri";
 import { createFakeBackend, type FakeBackendOptions } from "./fake";
-import { demoEntries } from "./demo";
-import { bigDeploymentConnections, previewConnections } from "./fake-remote";
+import { bigDeploymentConnections, demoEntries, previewConnections } from "./demo";
 
 export type { Backend, BackendKind } from "./types";
 export { BackendError, toAppError, toBackendError, isAppError } from "./errors";

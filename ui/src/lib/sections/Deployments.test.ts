@@ -3,7 +3,8 @@ import { cleanup, fireEvent, render, screen, waitFor, within } from "@testing-li
 import { writable } from "svelte/store";
 import Deployments from "./Deployments.svelte";
 import { createFakeBackend } from "../backend";
-import { bigDeploymentConnections, type FakeConnectionSpec, type FakeRemoteOptions } from "../backend/fake-remote";
+import { bigDeploymentConnections } from "../backend/demo";
+import type { FakeConnectionSpec, FakeRemoteOptions } from "../backend/fake-remote";
 import { createJobsStore } from "../jobs";
 import { createLibraryStore } from "../library";
 import { createTransfers } from "../remote";
