@@ -96,6 +96,7 @@ pub fn generate() -> Vec<(String, String)> {
         one::<snapdesk_ops::contexts::ContextRemoved>(&cfg),
         one::<snapdesk_api::SnapshotState>(&cfg),
         one::<snapdesk_api::SnapshotItem>(&cfg),
+        one::<snapdesk_api::SnapshotStatus>(&cfg),
         one::<snapdesk_api::Snapshot>(&cfg),
         one::<snapdesk_ops::deployment::LibraryCopy>(&cfg),
         one::<snapdesk_ops::deployment::NodeRow>(&cfg),

@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { cleanup, fireEvent, render, screen, waitFor } from "@testing-library/svelte";
 import { tick } from "svelte";
 import App from "./App.svelte";
@@ -17,14 +17,33 @@ function setup(opts: Parameters<typeof createFakeBackend>[0] = {}, platform = "L
 }
 
 describe("App shell", () => {
-  it("starts on Deployments with an honest empty state", () => {
+  it("starts on Deployments with an honest empty state", async () => {
     const { root } = setup();
     expect(root.dataset.activeSection).toBe("deployments");
     const section = screen.getByTestId("section-deployments");
+    await screen.findByTestId("deployments-first-run");
     expect(section.textContent).toContain("No connection yet");
     expect(section.textContent).toContain("snapdesk context add");
     expect(section.textContent).toContain("OS keyring");
     expect(screen.getByTestId("nav-deployments").getAttribute("aria-selected")).toBe("true");
+  });
+
+  it("goes from the first run's 'Add a connection' to Settings with the form open", async () => {
+    const { root } = setup();
+    await fireEvent.click(await screen.findByRole("button", { name: "Add a connection" }));
+    expect(root.dataset.activeSection).toBe("settings");
+    expect(await screen.findByTestId("connection-form")).toBeTruthy();
+    expect(screen.getByRole("heading", { name: "Add a connection" })).toBeTruthy();
+  });
+
+  it("opens a downloaded node of the demo in the Library's viewer", async () => {
+    const { root } = setup({ remote: { processingMs: 0 } });
+    await fireEvent.click(await screen.findByRole("button", { name: "Try the demo" }));
+    // The demo's newest snapshot is expanded; one of its nodes is in the library.
+    const open = await screen.findAllByRole("button", { name: "Open" });
+    await fireEvent.click(open[0]);
+    await waitFor(() => expect(root.dataset.activeSection).toBe("library"));
+    expect(await screen.findByTestId("report-viewer")).toBeTruthy();
   });
 
   it("has the four nav items with shortcuts", () => {
@@ -118,7 +137,7 @@ describe("Settings", () => {
     const text = screen.getByTestId("section-settings").textContent ?? "";
     for (const p of Object.values(FAKE_APP_INFO.paths)) expect(text).toContain(p);
     expect(screen.queryByTestId("settings-home-overridden")).toBeNull();
-    expect(backend.calls.filter((c) => c !== "subscribe")).toEqual(["appInfo"]);
+    expect(backend.calls.filter((c) => c !== "subscribe" && c !== "connectionsList")).toEqual(["appInfo"]);
   });
 
   it("notes an overridden home", async () => {
@@ -142,7 +161,7 @@ describe("Settings", () => {
     backend.fail("appInfo", null);
     await fireEvent.click(screen.getByRole("button", { name: /try again/i }));
     await waitFor(() => expect(screen.getByTestId("settings-version").textContent).toBe(FAKE_APP_INFO.version));
-    expect(backend.calls.filter((c) => c !== "subscribe")).toEqual(["appInfo", "appInfo"]);
+    expect(backend.calls.filter((c) => c !== "subscribe" && c !== "connectionsList")).toEqual(["appInfo", "appInfo"]);
   });
 });
 
@@ -167,6 +186,19 @@ describe("Status area", () => {
     jobs.finish(id);
     await tick();
     expect(area.textContent).toContain("No background jobs");
+  });
+
+  it("offers Cancel for a job that can be cancelled", async () => {
+    const { jobs } = setup();
+    const stop = vi.fn();
+    jobs.add({ label: "Downloading snapshot", cancel: stop });
+    jobs.add({ label: "Rendering" });
+    await tick();
+    const cancels = screen.getAllByRole("button", { name: "Cancel" });
+    expect(cancels).toHaveLength(1);
+    expect(cancels[0].closest("[data-testid^=job-]")?.textContent).toContain("Downloading snapshot");
+    await fireEvent.click(cancels[0]);
+    expect(stop).toHaveBeenCalledOnce();
   });
 
   it("collapses more than three running jobs", async () => {
@@ -212,7 +244,7 @@ describe("Library", () => {
     expect(input.readOnly).toBe(true);
 
     const viewer = await screen.findByTestId("report-viewer");
-    expect(backend.calls.filter((c) => c !== "subscribe" && c !== "libraryBrowse")).toEqual(["openArchive"]);
+    expect(backend.calls.filter((c) => !["subscribe", "libraryBrowse", "connectionsList"].includes(c))).toEqual(["openArchive"]);
     expect(screen.getByTestId("report-frame").getAttribute("sandbox")).toBe("allow-scripts");
     expect(viewer.textContent).toContain("iggy-prod-node-1");
     expect(library.snapshot().entries).toHaveLength(1);
@@ -245,7 +277,7 @@ describe("Library", () => {
     expect(screen.queryByTestId("open-cancel")).toBeNull();
     expect(library.snapshot().entries).toHaveLength(0);
     expect(input.value).toBe("/home/me/huge-node-1.zip");
-    expect(backend.calls.filter((c) => c !== "subscribe" && c !== "libraryBrowse")).toEqual(["openArchive", "cancelOpen"]);
+    expect(backend.calls.filter((c) => !["subscribe", "libraryBrowse", "connectionsList"].includes(c))).toEqual(["openArchive", "cancelOpen"]);
   });
 
   it("shows the AppError inline and keeps the typed path", async () => {

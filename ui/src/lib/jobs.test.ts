@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { get } from "svelte/store";
 import { clampProgress, createJobsStore, runningJobs } from "./jobs";
 
@@ -103,5 +103,24 @@ describe("jobs store", () => {
     expect(clampProgress(undefined)).toBeNull();
     expect(clampProgress(Number.NaN)).toBeNull();
     expect(clampProgress(0.25)).toBe(0.25);
+  });
+
+  it("cancels a running job through the function it was added with, and only while it runs", () => {
+    const s = createJobsStore();
+    const stop = vi.fn();
+    const id = s.add({ label: "Download", cancel: stop });
+    const plain = s.add({ label: "Render" });
+    expect(s.cancellable(id)).toBe(true);
+    expect(s.cancellable(plain)).toBe(false);
+    expect(s.cancel(plain)).toBe(false);
+    expect(s.cancel(id)).toBe(true);
+    expect(stop).toHaveBeenCalledOnce();
+    // The owner finishes it; a finished job is no longer cancellable.
+    s.finish(id, { status: "cancelled" });
+    expect(s.cancellable(id)).toBe(false);
+    expect(s.cancel(id)).toBe(false);
+    expect(stop).toHaveBeenCalledOnce();
+    // The function is no state: the job objects stay as they were.
+    expect(Object.keys(s.snapshot()[0]).sort()).toEqual(["detail", "error", "finishedAt", "id", "label", "progress", "startedAt", "status"]);
   });
 });

@@ -25,6 +25,8 @@ export interface NewJob {
   label: string;
   detail?: string | null;
   progress?: number | null;
+  /** How to stop it; the status area offers Cancel while it runs. */
+  cancel?: () => void;
 }
 
 export interface JobPatch {
@@ -46,6 +48,10 @@ export interface JobsStore extends Readable<Job[]> {
   /** Mark a running job finished. Returns false when unknown or already finished. */
   finish(id: string, outcome?: JobOutcome): boolean;
   remove(id: string): boolean;
+  /** Whether a running job can be cancelled from the status area. */
+  cancellable(id: string): boolean;
+  /** Ask a running job to stop (its owner finishes it as cancelled). False when it cannot be. */
+  cancel(id: string): boolean;
   /** Drop every finished job. */
   clearFinished(): void;
   snapshot(): Job[];
@@ -62,6 +68,8 @@ export function runningJobs(list: readonly Job[]): Job[] {
 
 export function createJobsStore(now: () => number = Date.now): JobsStore {
   const store = writable<Job[]>([]);
+  /** Kept apart from the jobs: a function is no state to compare or render. */
+  const cancels = new Map<string, () => void>();
   let seq = 0;
 
   const find = (id: string) => get(store).find((j) => j.id === id);
@@ -86,6 +94,7 @@ export function createJobsStore(now: () => number = Date.now): JobsStore {
         finishedAt: null,
         error: null,
       };
+      if (job.cancel) cancels.set(id, job.cancel);
       store.update((list) => [...list, created]);
       return id;
     },
@@ -106,6 +115,7 @@ export function createJobsStore(now: () => number = Date.now): JobsStore {
       const job = find(id);
       if (!job || job.status !== "running") return false;
       const status = outcome.status ?? "succeeded";
+      cancels.delete(id);
       replace(id, (j) => ({
         ...j,
         status,
@@ -118,7 +128,17 @@ export function createJobsStore(now: () => number = Date.now): JobsStore {
 
     remove(id) {
       if (!find(id)) return false;
+      cancels.delete(id);
       store.update((list) => list.filter((j) => j.id !== id));
+      return true;
+    },
+
+    cancellable: (id) => cancels.has(id) && find(id)?.status === "running",
+
+    cancel(id) {
+      const stop = cancels.get(id);
+      if (!stop || find(id)?.status !== "running") return false;
+      stop();
       return true;
     },
 

@@ -29,7 +29,7 @@ export const SECTION_META: Record<SectionId, SectionMeta> = {
   settings: {
     id: "settings",
     label: "Settings",
-    summary: "Version, platform and where Snapdesk keeps its files.",
+    summary: "Connections, version, platform and where Snapdesk keeps its files.",
   },
 };
 

@@ -1,10 +1,13 @@
 /**
- * A varied library for browser previews (`?fake=library`) and tests: groups of
- * three nodes per snapshot, pinned entries, notes, tags, evicted entries, a
- * server copy past its retention, one unredacted archive.
+ * Previews and tests. A varied library (`?fake=library`): groups of three
+ * nodes per snapshot, pinned entries, notes, tags, evicted entries, a server
+ * copy past its retention, one unredacted archive. Supervisors
+ * (`?fake=connections`, `?fake=deployments`): the states of the Deployments
+ * section, and its performance case.
  */
 import type { Entry } from "../bindings/Entry";
 import { fakeEntry } from "./fake";
+import type { FakeConnectionSpec } from "./fake-remote";
 
 const DEPLOYMENTS = ["iggy-prod", "iggy-staging", "payments-eu"];
 const TAGS = ["ticket-4711", "customer-acme", "tls", "upgrade"];
@@ -43,4 +46,45 @@ export function demoEntries(count: number, now = Date.now()): Entry[] {
     );
   }
   return out;
+}
+
+/** A Supervisor with three connections for browser previews: one that manages, a read-only one, one offline. */
+export function previewConnections(): FakeConnectionSpec[] {
+  return [
+    {
+      name: "acme-prod",
+      label: "ACME production",
+      url: "https://supervisor.acme.example",
+      deployments: [
+        { id: "611298765432109056", name: "iggy-prod", plan: "pro", nodes: 3, snapshots: 6, failNodes: [], inLibrary: 2 },
+        { id: "611298765432109057", name: "iggy-staging", plan: "basic", nodes: 2, snapshots: 3, failNodes: [2] },
+      ],
+    },
+    {
+      name: "globex",
+      label: "Globex (read-only key)",
+      url: "https://supervisor.globex.example",
+      manage: false,
+      deployments: [{ id: "711298765432109001", name: "payments-eu", plan: "enterprise", nodes: 5, snapshots: 4 }],
+    },
+    {
+      name: "initech",
+      label: "Initech (VPN only)",
+      url: "https://supervisor.initech.internal",
+      unreachable: true,
+      deployments: [{ id: "611298765432109058", name: "payments-eu", plan: "pro", nodes: 3, snapshots: 2, inLibrary: 2 }],
+    },
+  ];
+}
+
+/** One deployment of 1,000 nodes with 20 snapshots: the performance case (`?fake=deployments`). */
+export function bigDeploymentConnections(): FakeConnectionSpec[] {
+  return [
+    {
+      name: "big",
+      label: "1,000 nodes × 20 snapshots",
+      url: "https://supervisor.big.example",
+      deployments: [{ id: "811298765432109000", name: "iggy-fleet", plan: "enterprise", nodes: 1000, snapshots: 20, inLibrary: 1 }],
+    },
+  ];
 }

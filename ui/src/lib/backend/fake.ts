@@ -10,6 +10,7 @@ import type { Sort } from "../bindings/Sort";
 import type { StatusCounts } from "../bindings/StatusCounts";
 import { BackendError } from "./errors";
 import * as insight from "./fake-insight";
+import { createFakeRemote, type FakeRemote, type FakeRemoteOptions } from "./fake-remote";
 import type { Backend } from "./types";
 
 /** Plausible `AppInfo` for a Linux machine, used in browser dev and tests. */
@@ -57,7 +58,17 @@ export type FakeCommand =
   | "archiveFiles"
   | "archiveFilePage"
   | "archiveFileExport"
-  | "collectRun";
+  | "collectRun"
+  | "connectionsList"
+  | "connectionSave"
+  | "connectionTest"
+  | "connectionRemove"
+  | "demoStart"
+  | "deploymentSnapshots"
+  | "snapshotCreate"
+  | "snapshotDownload"
+  | "snapshotDelete"
+  | "requestCurl";
 
 function appError(code: AppError["code"], message: string, hint: string | null): BackendError {
   return new BackendError({ code, message, hint, details: null });
@@ -127,6 +138,8 @@ export interface FakeBackendOptions {
   entries?: Entry[];
   /** What the file dialog "picks". */
   picks?: string[];
+  /** The Supervisor side: connections, deployments, timings (none by default: a first run). */
+  remote?: FakeRemoteOptions;
 }
 
 const ZERO: StatusCounts = { pass: 0, warn: 0, fail: 0, info: 0, error: 0, skipped: 0 };
@@ -240,6 +253,8 @@ export interface FakeBackend extends Backend {
   emit(event: AppEvent): void;
   /** Make `command` reject with `error` (or succeed again with `null`). */
   fail(command: FakeCommand, error: AppError | null): void;
+  /** The fake Supervisor, for tests that change it underneath the UI. */
+  readonly remote: FakeRemote;
 }
 
 /** In-memory stand-in for the Tauri backend. */
@@ -273,6 +288,25 @@ export function createFakeBackend(options: FakeBackendOptions = {}): FakeBackend
       checks: summary.counts ? structuredClone(FAKE_CHECKS) : [],
       entry_id,
     };
+  }
+
+  const remote = createFakeRemote(options.remote ?? {}, {
+    entries: () => entries,
+    add: (fields) => {
+      const e = fakeEntry(nextId++, { ...fields, note: "", tags: [], pinned: false });
+      entries.push(e);
+      changed();
+      return e.id;
+    },
+    remove: (id) => {
+      entries = entries.filter((e) => e.id !== id);
+      changed();
+    },
+  });
+
+  /** Like `answer`, for commands that go on after their first answer (a wait, a download). */
+  function answerLater<T>(command: FakeCommand, value: () => Promise<T>): Promise<T> {
+    return answer(command, value).then((p) => p);
   }
 
   function answer<T>(command: FakeCommand, value: () => T): Promise<T> {
@@ -348,6 +382,7 @@ export function createFakeBackend(options: FakeBackendOptions = {}): FakeBackend
     },
     cancelJob: (job) => {
       pending.get(job)?.();
+      remote.cancel(job);
       return answer("cancelJob", () => undefined);
     },
     subscribe: (onEvent) =>
@@ -475,6 +510,22 @@ export function createFakeBackend(options: FakeBackendOptions = {}): FakeBackend
         // Like the Rust side: closing an unknown token is not an error.
         open.delete(token);
       }),
+    connectionsList: () => answer("connectionsList", () => remote.connectionsList()),
+    connectionSave: (draft) => answer("connectionSave", () => remote.connectionSave(structuredClone(draft))),
+    connectionTest: (name, deployment) => answer("connectionTest", () => remote.connectionTest(name, deployment)),
+    connectionRemove: (name) => answer("connectionRemove", () => remote.connectionRemove(name)),
+    demoStart: () => answer("demoStart", () => remote.demoStart()),
+    deploymentSnapshots: (connection, deployment) =>
+      answer("deploymentSnapshots", () => remote.deploymentSnapshots(connection, deployment)),
+    snapshotCreate: (connection, deployment, redact, iggy, job, onProgress) =>
+      answerLater("snapshotCreate", () => remote.snapshotCreate(connection, deployment, redact, iggy, job, onProgress)),
+    snapshotDownload: (connection, deployment, ids, job, onProgress) =>
+      answerLater("snapshotDownload", () => remote.snapshotDownload(connection, deployment, [...ids], job, onProgress)),
+    snapshotDelete: (connection, deployment, ids, alsoLibrary) =>
+      answer("snapshotDelete", () => remote.snapshotDelete(connection, deployment, [...ids], alsoLibrary)),
+    requestCurl: (connection, deployment, request) =>
+      answer("requestCurl", () => remote.requestCurl(connection, deployment, request)),
+    remote,
     emit(event) {
       listener?.(event);
     },

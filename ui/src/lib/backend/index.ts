@@ -4,7 +4,7 @@
 import type { Backend } from "./types";
 import { createTauriBackend } from "./tauri";
 import { createFakeBackend, type FakeBackendOptions } from "./fake";
-import { demoEntries } from "./demo";
+import { bigDeploymentConnections, demoEntries, previewConnections } from "./demo";
 
 export type { Backend, BackendKind } from "./types";
 export { BackendError, toAppError, toBackendError, isAppError } from "./errors";
@@ -20,12 +20,19 @@ export function isTauri(win: unknown = globalThis): boolean {
  * Browser-only knobs for previewing states without Tauri:
  * `?fake=slow` (answers after 1.5 s), `?fake=error` (appInfo fails),
  * `?fake=library` (a library of 10,000 entries), `?fake=broken-library`
- * (every library call fails).
+ * (every library call fails), `?fake=connections` (three connections: one
+ * that manages, a read-only one, an unreachable one), `?fake=deployments` (a
+ * deployment of 1,000 nodes × 20 snapshots), `?fake=demo-first-run` (no
+ * connection: the first run, with "Try the demo"). Without `?fake` the
+ * preview also starts with no connection.
  */
 export function fakeOptionsFromQuery(search: string): FakeBackendOptions {
   const mode = new URLSearchParams(search).get("fake");
   if (mode === "slow") return { delayMs: 1500 };
   if (mode === "library") return { entries: demoEntries(10_000) };
+  if (mode === "connections") return { remote: { connections: previewConnections() } };
+  if (mode === "deployments") return { remote: { connections: bigDeploymentConnections() } };
+  if (mode === "demo-first-run") return { remote: { connections: [] } };
   if (mode === "broken-library") {
     const error = {
       code: "io" as const,

@@ -13,6 +13,15 @@ import type { Reanalysis } from "../bindings/Reanalysis";
 import type { RedactedCopy } from "../bindings/RedactedCopy";
 import type { Timeline } from "../bindings/Timeline";
 import type { Triage } from "../bindings/Triage";
+import type { Connection } from "../bindings/Connection";
+import type { Connections } from "../bindings/Connections";
+import type { ContextRemoved } from "../bindings/ContextRemoved";
+import type { ContextTest } from "../bindings/ContextTest";
+import type { DeploymentView } from "../bindings/DeploymentView";
+import type { Downloaded } from "../bindings/Downloaded";
+import type { RemoteProgress } from "../bindings/RemoteProgress";
+import type { SnapshotsDeleted } from "../bindings/SnapshotsDeleted";
+import type { Waited } from "../bindings/Waited";
 import type { DataDiff, Scopes } from "../insight";
 import { toBackendError } from "./errors";
 import type { Backend } from "./types";
@@ -24,6 +33,13 @@ export async function call<T>(command: string, args?: InvokeArgs): Promise<T> {
   } catch (e) {
     throw toBackendError(e);
   }
+}
+
+/** One job's progress arrives on its own channel (events are for broadcasts). */
+function progressChannel(onProgress: (p: RemoteProgress) => void): Channel<RemoteProgress> {
+  const channel = new Channel<RemoteProgress>();
+  channel.onmessage = onProgress;
+  return channel;
 }
 
 export function createTauriBackend(): Backend {
@@ -69,5 +85,26 @@ export function createTauriBackend(): Backend {
       channel.onmessage = onProgress;
       return call<OpenedReport>("collect_run", { request, job, onProgress: channel });
     },
+    connectionsList: () => call<Connections>("connections_list"),
+    connectionSave: (draft) => call<Connection>("connection_save", { draft }),
+    connectionTest: (name, deployment) => call<ContextTest>("connection_test", { name, deployment }),
+    connectionRemove: (name) => call<ContextRemoved>("connection_remove", { name }),
+    demoStart: () => call<Connection>("demo_start"),
+    deploymentSnapshots: (connection, deployment) =>
+      call<DeploymentView>("deployment_snapshots", { connection, deployment }),
+    snapshotCreate: (connection, deployment, redactSecrets, includeIggy, job, onProgress) =>
+      call<Waited>("snapshot_create", {
+        connection,
+        deployment,
+        redactSecrets,
+        includeIggy,
+        job,
+        onProgress: progressChannel(onProgress),
+      }),
+    snapshotDownload: (connection, deployment, ids, job, onProgress) =>
+      call<Downloaded>("snapshot_download", { connection, deployment, ids, job, onProgress: progressChannel(onProgress) }),
+    snapshotDelete: (connection, deployment, ids, alsoLibrary) =>
+      call<SnapshotsDeleted>("snapshot_delete", { connection, deployment, ids, alsoLibrary }),
+    requestCurl: (connection, deployment, request) => call<string>("request_curl", { connection, deployment, request }),
   };
 }

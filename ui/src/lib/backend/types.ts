@@ -15,6 +15,17 @@ import type { Scope } from "../bindings/Scope";
 import type { Timeline } from "../bindings/Timeline";
 import type { Triage } from "../bindings/Triage";
 import type { Sort } from "../bindings/Sort";
+import type { ApiRequest } from "../bindings/ApiRequest";
+import type { Connection } from "../bindings/Connection";
+import type { ConnectionDraft } from "../bindings/ConnectionDraft";
+import type { Connections } from "../bindings/Connections";
+import type { ContextRemoved } from "../bindings/ContextRemoved";
+import type { ContextTest } from "../bindings/ContextTest";
+import type { DeploymentView } from "../bindings/DeploymentView";
+import type { Downloaded } from "../bindings/Downloaded";
+import type { RemoteProgress } from "../bindings/RemoteProgress";
+import type { SnapshotsDeleted } from "../bindings/SnapshotsDeleted";
+import type { Waited } from "../bindings/Waited";
 import type { DataDiff, Scopes } from "../insight";
 
 export type BackendKind = "tauri" | "fake";
@@ -45,7 +56,7 @@ export interface Backend {
    * request id; that open then rejects with the `cancelled` code.
    */
   cancelOpen(request: string): Promise<void>;
-  /** `invoke("cancel_job", { job })`: stop a collection (or an open) by its id. */
+  /** `invoke("cancel_job", { job })`: stop a collection, an open, a snapshot create-wait or a download by its id. */
   cancelJob(job: string): Promise<void>;
   /** `invoke("close_archive", { token })`: forget an opened archive. */
   closeArchive(token: string): Promise<void>;
@@ -92,4 +103,48 @@ export interface Backend {
   archiveFileExport(token: string, file: string): Promise<string | null>;
   /** Collect this machine into the library; each step arrives on `onProgress`. */
   collectRun(request: CollectRequest, job: string, onProgress: (p: Progress) => void): Promise<OpenedReport>;
+
+  /** `invoke("connections_list")`: every connection (the CLI's contexts, and the demo) and whether a keyring is reachable. */
+  connectionsList(): Promise<Connections>;
+  /**
+   * `invoke("connection_save", { draft })`: add or edit a connection. The key goes to the
+   * keyring (or this session only) and never comes back; `draft.key` null on an edit keeps it.
+   */
+  connectionSave(draft: ConnectionDraft): Promise<Connection>;
+  /** `invoke("connection_test", { name, deployment })`: can the key read, and manage, a deployment (the first when null)? */
+  connectionTest(name: string, deployment: string | null): Promise<ContextTest>;
+  /** `invoke("connection_remove", { name })`: forget a connection and its key; removing the demo stops its emulator. */
+  connectionRemove(name: string): Promise<ContextRemoved>;
+  /** `invoke("demo_start")`: start the in-process emulator with its demo connection (idempotent). */
+  demoStart(): Promise<Connection>;
+  /** `invoke("deployment_snapshots", { connection, deployment })`: the deployment's snapshots grouped by name. */
+  deploymentSnapshots(connection: string, deployment: string): Promise<DeploymentView>;
+  /**
+   * `invoke("snapshot_create", { connection, deployment, redactSecrets, includeIggy, job, onProgress })`:
+   * create a snapshot and follow its processing; `created` and `waiting` arrive on `onProgress`.
+   * A snapshot already in progress rejects with `conflict` (`details.in_progress` names it).
+   */
+  snapshotCreate(
+    connection: string,
+    deployment: string,
+    redactSecrets: boolean,
+    includeIggy: boolean,
+    job: string,
+    onProgress: (p: RemoteProgress) => void,
+  ): Promise<Waited>;
+  /**
+   * `invoke("snapshot_download", { connection, deployment, ids, job, onProgress })`: download
+   * node archives into the library; a cancelled one resumes from its partial file next time.
+   */
+  snapshotDownload(
+    connection: string,
+    deployment: string,
+    ids: string[],
+    job: string,
+    onProgress: (p: RemoteProgress) => void,
+  ): Promise<Downloaded>;
+  /** `invoke("snapshot_delete", { connection, deployment, ids, alsoLibrary })`: delete server copies (and the library's, when asked). */
+  snapshotDelete(connection: string, deployment: string, ids: string[], alsoLibrary: boolean): Promise<SnapshotsDeleted>;
+  /** `invoke("request_curl", { connection, deployment, request })`: the request as a curl command, key as `$LD_API_KEY`. */
+  requestCurl(connection: string, deployment: string, request: ApiRequest): Promise<string>;
 }
