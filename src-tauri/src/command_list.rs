@@ -44,7 +44,8 @@ macro_rules! app_commands {
             snapshot_create,
             snapshot_download,
             snapshot_delete,
-            request_curl
+            request_curl,
+            copy_text
         )
     };
 }

@@ -96,14 +96,27 @@ impl Hub {
     }
 
     /// Tells the UI when the library changes, whoever changed it.
-    pub fn watch_library(&self, lib: Arc<Library>) {
+    /// Watches the library's change log and the contexts file (the CLI's connections), and
+    /// tells the window when either changed.
+    pub fn watch_library(&self, lib: Arc<Library>, contexts: std::path::PathBuf) {
         let hub = self.clone();
+        let stamp = move || {
+            std::fs::metadata(&contexts)
+                .ok()
+                .map(|m| (m.modified().ok(), m.len()))
+        };
         let spawned = std::thread::Builder::new()
             .name("library-watch".into())
             .spawn(move || {
                 let mut last = lib.last_change().unwrap_or(0);
+                let mut last_contexts = stamp();
                 loop {
                     std::thread::sleep(LIBRARY_POLL);
+                    let now = stamp();
+                    if now != last_contexts {
+                        last_contexts = now;
+                        hub.send(AppEvent::ConnectionsChanged);
+                    }
                     match lib.last_change() {
                         Ok(seq) if seq != last => {
                             last = seq;

@@ -260,3 +260,21 @@ pub fn request_curl(
     let target = connector(&state).target(&connection, &deployment)?;
     deployment::curl(&target, &request)
 }
+
+/// Puts text on the system clipboard (a curl command, a request id): the page's own
+/// clipboard API is refused by WebKitGTK.
+#[tauri::command]
+pub fn copy_text<R: tauri::Runtime>(app: AppHandle<R>, text: String) -> Result<(), Error> {
+    use tauri_plugin_clipboard_manager::ClipboardExt;
+    if text.len() > 4 * 1024 * 1024 {
+        return Err(Error::invalid_input(
+            "too much text to copy (4 MiB at most)",
+        ));
+    }
+    app.clipboard().write_text(text).map_err(|e| {
+        Error::new(
+            ErrorCode::Unsupported,
+            format!("the clipboard refused the text: {e}"),
+        )
+    })
+}

@@ -104,12 +104,17 @@ fn continuity_timeline_logs_findings_and_a_redacted_export_in_the_app() {
         Ok(a.find_opt("[data-testid=continuity-finding]")?.is_some())
     })
     .unwrap();
-    let finding = app.text(&app.by_testid("continuity-finding").unwrap()).unwrap();
+    let finding = app
+        .text(&app.by_testid("continuity-finding").unwrap())
+        .unwrap();
     assert!(
         finding.contains("streams/0/topics/1/partitions/0"),
         "{finding}"
     );
-    assert!(finding.contains("15"), "the 15 messages after the cut: {finding}");
+    assert!(
+        finding.contains("15"),
+        "the 15 messages after the cut: {finding}"
+    );
     // Whichever order the two were selected in, the torn one is the later: messages lost.
     assert!(
         finding.to_lowercase().contains("lost"),
@@ -144,7 +149,8 @@ fn continuity_timeline_logs_findings_and_a_redacted_export_in_the_app() {
     let stored_before = library_archive_hashes(&data);
     let out = tmp.path().join("redacted.zip");
     app.click_testid("redact-export").unwrap();
-    app.answer_file_dialog("Export a redacted copy", &out).unwrap();
+    app.answer_file_dialog("Export a redacted copy", &out)
+        .unwrap();
     app.wait_for("the redaction counts", T, |a| {
         Ok(a.find_opt("[data-testid=redact-result]")?.is_some())
     })
@@ -190,8 +196,10 @@ fn continuity_timeline_logs_findings_and_a_redacted_export_in_the_app() {
         .to_owned();
     app.click(&timeline_button).unwrap();
     app.wait_for("a timeline strip", T, |a| {
-        Ok(a.find_opt("[data-testid=timeline-strip] [data-testid=timeline-cell]")?
-            .is_some())
+        Ok(
+            a.find_opt("[data-testid=timeline-strip] [data-testid=timeline-cell]")?
+                .is_some(),
+        )
     })
     .unwrap();
     let cells = app
@@ -200,7 +208,11 @@ fn continuity_timeline_logs_findings_and_a_redacted_export_in_the_app() {
             json!([]),
         )
         .unwrap();
-    assert_eq!(cells.as_u64(), Some(2), "one point per snapshot of the host");
+    assert_eq!(
+        cells.as_u64(),
+        Some(2),
+        "one point per snapshot of the host"
+    );
     let cell = app
         .find_opt("[data-testid=timeline-strip] button[data-testid=timeline-cell]")
         .unwrap()

@@ -154,3 +154,24 @@ describe("Collect section", () => {
     expect(jobs.snapshot()[0].status).toBe("cancelled");
   });
 });
+
+describe("connections changed by the CLI", () => {
+  it("a context the CLI adds shows in Deployments without a restart", async () => {
+    const { backend } = await setup();
+    await fireEvent.click(screen.getByTestId("nav-deployments"));
+    await waitFor(() => expect(screen.getByTestId("deployments-first-run")).toBeTruthy());
+    // Behind the window's back, as `snapdesk context add` writes the file.
+    await backend.connectionSave({
+      name: "from-cli",
+      previous: null,
+      label: "",
+      url: "https://supervisor.example",
+      deployments: ["611298765432109056=events-prod"],
+      key: "ld_key_from_cli_0123456789",
+      session_only: false,
+    });
+    expect(screen.queryByText("events-prod")).toBeNull();
+    backend.emit({ kind: "connections_changed" });
+    await waitFor(() => expect(screen.getAllByText("events-prod").length).toBeGreaterThan(0));
+  });
+});

@@ -21,6 +21,8 @@ pub enum AppEvent {
         #[ts(type = "number")]
         seq: i64,
     },
+    /// The connections changed on disk (the CLI added, edited or removed a context).
+    ConnectionsChanged,
     /// A report tried to leave for this address; nothing was opened. The UI asks the person
     /// before the system browser gets it.
     LinkRequested { url: String },

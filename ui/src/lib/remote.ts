@@ -214,6 +214,12 @@ export function deploymentsViewFor(backend: object): DeploymentsView {
 /** Bumped when a create, download or delete ended: the open deployment re-reads its list. */
 export const remoteChanges: Writable<number> = writable(0);
 
+/**
+ * Bumped on every `connections_changed` event (the CLI added, edited or removed a context):
+ * the Deployments section and Settings → Connections list the connections again.
+ */
+export const connectionsVersion: Writable<number> = writable(0);
+
 function bump(store: Writable<number>) {
   store.update((v) => v + 1);
 }

@@ -68,7 +68,8 @@ export type FakeCommand =
   | "snapshotCreate"
   | "snapshotDownload"
   | "snapshotDelete"
-  | "requestCurl";
+  | "requestCurl"
+  | "copyText";
 
 function appError(code: AppError["code"], message: string, hint: string | null): BackendError {
   return new BackendError({ code, message, hint, details: null });
@@ -246,6 +247,8 @@ const FAKE_CHECKS: CheckBrief[] = [
 
 export interface FakeBackend extends Backend {
   readonly kind: "fake";
+  /** Every text put on the clipboard through `copyText`, oldest first. */
+  readonly copied: string[];
   /** Commands called so far, in order. */
   readonly calls: FakeCommand[];
   setAppInfo(info: AppInfo): void;
@@ -269,6 +272,7 @@ export function createFakeBackend(options: FakeBackendOptions = {}): FakeBackend
   let entries: Entry[] = structuredClone(options.entries ?? []);
   let nextId = entries.reduce((m, e) => Math.max(m, Number(e.id)), 0) + 1;
   let listener: ((e: AppEvent) => void) | null = null;
+  const copied: string[] = [];
   let reanalyzed = false;
   const changed = () => listener?.({ kind: "library_changed", seq: ++seq });
   const entry = (id: string) => {
@@ -525,6 +529,11 @@ export function createFakeBackend(options: FakeBackendOptions = {}): FakeBackend
       answer("snapshotDelete", () => remote.snapshotDelete(connection, deployment, [...ids], alsoLibrary)),
     requestCurl: (connection, deployment, request) =>
       answer("requestCurl", () => remote.requestCurl(connection, deployment, request)),
+    copyText: (text) =>
+      answer("copyText", () => {
+        copied.push(text);
+      }),
+    copied,
     remote,
     emit(event) {
       listener?.(event);

@@ -106,5 +106,6 @@ export function createTauriBackend(): Backend {
     snapshotDelete: (connection, deployment, ids, alsoLibrary) =>
       call<SnapshotsDeleted>("snapshot_delete", { connection, deployment, ids, alsoLibrary }),
     requestCurl: (connection, deployment, request) => call<string>("request_curl", { connection, deployment, request }),
+    copyText: (text) => call<void>("copy_text", { text }),
   };
 }

@@ -147,4 +147,6 @@ export interface Backend {
   snapshotDelete(connection: string, deployment: string, ids: string[], alsoLibrary: boolean): Promise<SnapshotsDeleted>;
   /** `invoke("request_curl", { connection, deployment, request })`: the request as a curl command, key as `$LD_API_KEY`. */
   requestCurl(connection: string, deployment: string, request: ApiRequest): Promise<string>;
+  /** `invoke("copy_text", { text })`: text onto the system clipboard (WebKitGTK refuses the page's clipboard API). */
+  copyText(text: string): Promise<void>;
 }

@@ -3,4 +3,4 @@
 /**
  * Pushed to the app's window on its one event channel.
  */
-export type AppEvent = { "kind": "open_files", paths: Array<string>, } | { "kind": "library_changed", seq: number, } | { "kind": "link_requested", url: string, };
+export type AppEvent = { "kind": "open_files", paths: Array<string>, } | { "kind": "library_changed", seq: number, } | { "kind": "connections_changed" } | { "kind": "link_requested", url: string, };

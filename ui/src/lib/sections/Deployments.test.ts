@@ -14,11 +14,16 @@ const DEP = "611298765432109056";
 /** Node ids of the fake are past 2^53: `Number()` anywhere would change their last digits. */
 const NODE = ["900719925474099301", "900719925474099302", "900719925474099303"];
 
-let writeText: ReturnType<typeof vi.fn>;
+/** What the app put on the clipboard (through the backend's `copyText`, never the page's API). */
+let writeText: ReturnType<typeof vi.fn<(text: string) => void>>;
 
 beforeEach(() => {
-  writeText = vi.fn().mockResolvedValue(undefined);
-  Object.defineProperty(navigator, "clipboard", { value: { writeText }, configurable: true });
+  writeText = vi.fn<(text: string) => void>();
+  // The page's clipboard API must not be used: WebKitGTK refuses it in the app.
+  Object.defineProperty(navigator, "clipboard", {
+    value: { writeText: () => Promise.reject(new Error("refused by WebKitGTK")) },
+    configurable: true,
+  });
 });
 
 afterEach(() => cleanup());
@@ -35,6 +40,11 @@ function conn(over: Partial<FakeConnectionSpec> = {}, dep: Partial<FakeConnectio
 
 function setup(remote: FakeRemoteOptions, opts: { now?: number } = {}) {
   const backend = createFakeBackend({ remote: { now: () => NOW, processingMs: 0, ...remote } });
+  const copyText = backend.copyText.bind(backend);
+  backend.copyText = (text: string) => {
+    writeText(text);
+    return copyText(text);
+  };
   const jobs = createJobsStore();
   const library = createLibraryStore();
   const transfers = createTransfers();
