@@ -317,6 +317,49 @@ fn the_log_lines_around_a_time_come_from_every_node_that_covers_it() {
     assert!(none.iter().all(|n| n.lines.is_empty() && n.note.is_some()));
 }
 
+#[test]
+fn syslog_lines_without_a_year_are_found_around_a_time_across_new_year() {
+    let tmp = tempfile::tempdir().unwrap();
+    let lib = Library::open(&tmp.path().join("lib")).unwrap();
+    let mut r = report(0, "n1", &[("a.always", Pass)]);
+    r.created_at = Utc.with_ymd_and_hms(2027, 1, 1, 0, 20, 0).unwrap();
+    r.completed_at = Some(r.created_at + Duration::seconds(30));
+    r.logs = vec![LogSource {
+        id: "syslog".into(),
+        title: "syslog".into(),
+        source: "/var/log/syslog".into(),
+        lines: vec![
+            "Dec 31 23:58:00 iggy-node-1 iggy-server[7]: ERROR before midnight".into(),
+            "Dec 31 23:59:50 iggy-node-1 kernel: eth0: link down".into(),
+            "Jan  1 00:00:20 iggy-node-1 systemd[1]: Started x".into(),
+            "Jan  1 00:10:00 iggy-node-1 sshd[9]: later".into(),
+        ],
+    }];
+    import(&lib, tmp.path(), &r);
+    let at = Utc.with_ymd_and_hms(2027, 1, 1, 0, 0, 0).unwrap();
+    let logs = lib
+        .logs_around(&Scope::deployment(DEP), at, 30, 100, &Cancel::new())
+        .unwrap();
+    let lines: Vec<(&str, Option<&str>)> = logs[0]
+        .lines
+        .iter()
+        .map(|l| (l.line.as_str(), l.at.as_deref()))
+        .collect();
+    assert_eq!(
+        lines,
+        [
+            (
+                "Dec 31 23:59:50 iggy-node-1 kernel: eth0: link down",
+                Some("2026-12-31T23:59:50+00:00")
+            ),
+            (
+                "Jan  1 00:00:20 iggy-node-1 systemd[1]: Started x",
+                Some("2027-01-01T00:00:20+00:00")
+            ),
+        ]
+    );
+}
+
 fn with_log(snap: u32, node: &str, line: &str) -> Report {
     let mut r = report(snap, node, &[("certs.expiry", Pass)]);
     r.checks[0].facts = vec![snapdesk_report::Fact::new("days_left", 200)];
