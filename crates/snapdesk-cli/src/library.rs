@@ -23,7 +23,7 @@ pub enum LibraryCommand {
         #[arg(long, default_value = "1", value_parser = clap::value_parser!(u32).range(1..))]
         page: u32,
     },
-    /// One entry: its facts, origins, tags and checks.
+    /// One entry: its facts, origins, tags, analyzer findings and checks.
     Show { id: String },
     /// Import snapshot ZIPs from disk (ours, Iggy's own `iggy snapshot`, any ZIP with an
     /// HTML report). The originals are only read.
@@ -190,18 +190,22 @@ pub fn run(cmd: LibraryCommand, paths: &AppPaths, out: &Output) -> CmdResult {
             let i = id(&s)?;
             let detail = lib.show(i).map_err(lib_err)?;
             let checks = lib.checks(i).map_err(lib_err)?;
+            let findings = lib.analysis(i).map_err(lib_err)?;
             #[derive(Serialize)]
             struct Shown<'a> {
                 #[serde(flatten)]
                 detail: &'a library::EntryDetail,
                 check_rows: &'a [library::CheckRow],
+                /// What the analyzers found (at import, or by the latest re-analysis).
+                findings: &'a [snapdesk_library::AnalysisFinding],
             }
             out.print(
                 &Shown {
                     detail: &detail,
                     check_rows: &checks,
+                    findings: &findings,
                 },
-                |_| render::show(&detail, &checks),
+                |_| render::show(&detail, &checks, &findings),
             )
         }
         LibraryCommand::Import { paths: files } => {

@@ -1,5 +1,6 @@
 //! The human forms of the library's results.
 
+use snapdesk_library::AnalysisFinding;
 use snapdesk_ops::library::{
     CheckRow, Collected, Diff, Entry, EntryDetail, Hit, Imported, Matrix, Verified,
 };
@@ -56,7 +57,7 @@ pub fn entries(items: &[Entry]) -> String {
     s.trim_end().to_owned()
 }
 
-pub fn show(d: &EntryDetail, checks: &[CheckRow]) -> String {
+pub fn show(d: &EntryDetail, checks: &[CheckRow], findings: &[AnalysisFinding]) -> String {
     let e = &d.entry;
     let mut s = format!(
         "entry {}: {}\nkind {}, {} bytes, sha256 {}\nsnapshot {}  deployment {}  node {}\nadded {}  opened {}\nredacted {}  iggy data {}  pinned {}",
@@ -139,6 +140,17 @@ pub fn show(d: &EntryDetail, checks: &[CheckRow]) -> String {
             "\norigin {}: {}",
             o.at,
             serde_json::to_string(&o.origin).unwrap_or_default()
+        ));
+    }
+    for f in findings {
+        s.push_str(&format!(
+            "\nfinding {}{:<4} {:<32} x{}  {}: {}",
+            if f.new { "NEW " } else { "" },
+            f.severity,
+            f.finding_id,
+            f.count,
+            f.title,
+            f.detail
         ));
     }
     for c in checks {

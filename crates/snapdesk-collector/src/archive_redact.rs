@@ -427,3 +427,60 @@ impl Read for Bounded<'_> {
         Ok(n)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::redact::MARKER;
+    use snapdesk_report::{parse, sample};
+
+    fn report_html(zip_path: &Path) -> String {
+        let mut zip = ZipArchive::new(File::open(zip_path).unwrap()).unwrap();
+        let mut html = String::new();
+        zip.by_name(REPORT_ENTRY)
+            .unwrap()
+            .read_to_string(&mut html)
+            .unwrap();
+        html
+    }
+
+    #[test]
+    fn secrets_in_log_lines_only_the_embedded_data_holds_are_redacted() {
+        // A report's markup shows the first 200 lines of a log; the rest live only in its
+        // JSON data (rendered by the page's script). Both must come out redacted.
+        let dir = tempfile::tempdir().unwrap();
+        let mut report = sample::sample_report(2, 500);
+        report.redacted = false;
+        report.logs[0].lines[5] = "WARN auth: password=in-markup-CANARY05".into();
+        report.logs[0].lines[450] = "WARN auth: password=data-only-CANARY450".into();
+        let input = sample::write_archive(&dir.path().join("in.zip"), &report, None).unwrap();
+        let before = report_html(&input);
+        assert!(before.contains("in-markup-CANARY05") && before.contains("data-only-CANARY450"));
+        assert_eq!(
+            before.matches("data-only-CANARY450").count(),
+            1,
+            "data only"
+        );
+
+        let out = dir.path().join("out.zip");
+        let copy = redact_archive(&input, &out, &Redactor::new(), &Cancel::new()).unwrap();
+        let html = report_html(&copy.output);
+        assert!(!html.contains("CANARY05"), "the markup kept a secret");
+        assert!(
+            !html.contains("CANARY450"),
+            "the embedded data kept a secret"
+        );
+        let lines = parse::parse(&html).unwrap().report.unwrap().logs[0]
+            .lines
+            .clone();
+        assert_eq!(lines.len(), 500);
+        assert_eq!(lines[450], format!("WARN auth: password={MARKER}"));
+        assert_eq!(lines[5], format!("WARN auth: password={MARKER}"));
+        assert!(
+            copy.changed.iter().any(|c| c == REPORT_ENTRY),
+            "{:?}",
+            copy.changed
+        );
+        assert_eq!(copy.counts.get("secret_key_value"), Some(&2));
+    }
+}

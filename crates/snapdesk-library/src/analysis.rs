@@ -10,16 +10,23 @@
 //! Each analyzer has a version ([`ANALYZERS`]); raise it when its rules change. A run stores
 //! every finding per entry (catalog migration 3) and marks `new` those the entry did not
 //! have before this run; an entry's next run clears the mark.
+//!
+//! The same analyzers run when an archive enters the library (import, download, collection:
+//! [`at_import`], stored in the transaction that inserts the entry), so a fresh entry has its
+//! findings without a re-analysis. None of those is `new`: that mark says what a re-analysis
+//! learnt about a snapshot the library already held.
 
 use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
 
 use rusqlite::params;
 use serde::{Deserialize, Serialize};
 use snapdesk_core::Cancel;
 use snapdesk_iggy::{InspectError, Severity};
-use snapdesk_report::archive::{self, Limits};
+use snapdesk_report::archive::{self, Limits, OpenedArchive};
 use ts_rs::TS;
 
+use crate::catalog::NewCheck;
 use crate::error::Result;
 use crate::store::{now, Library};
 
@@ -153,6 +160,99 @@ struct Found {
     count: u64,
 }
 
+/// What the analyzers found in an archive as it was imported, kept until its entry is stored.
+#[derive(Debug, Clone, Default)]
+pub struct ImportFindings {
+    found: BTreeMap<String, Found>,
+}
+
+impl ImportFindings {
+    /// How many findings, for tests and logs.
+    pub fn len(&self) -> usize {
+        self.found.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.found.is_empty()
+    }
+}
+
+/// Every analyzer over an archive being imported (opened and proven sound at `path`): the
+/// fact rules over its checks, the log signatures over its logs, its Iggy data's findings.
+/// An analyzer that cannot read something finds nothing there: an import never fails for it
+/// (a re-analysis reports such errors).
+pub fn at_import(
+    opened: &OpenedArchive,
+    path: &Path,
+    has_iggy: bool,
+    checks: &[NewCheck],
+) -> ImportFindings {
+    let mut found = BTreeMap::new();
+    let facts: Vec<(String, String, String)> = checks
+        .iter()
+        .flat_map(|c| {
+            c.facts
+                .iter()
+                .map(|(k, v)| (c.check_id.clone(), k.clone(), v.clone()))
+        })
+        .collect();
+    fact_rules(&facts, &mut found);
+    scan_archive_logs(opened, &mut found);
+    if has_iggy {
+        if let Err(e) = iggy_findings(path, &mut found) {
+            tracing::warn!("Iggy data of {} not analyzed: {e}", path.display());
+        }
+    }
+    ImportFindings { found }
+}
+
+/// The analyzers and versions a run applies, as `analysis_state` records them.
+fn versions() -> String {
+    ANALYZERS
+        .iter()
+        .map(|(a, v)| format!("{a}@{v}"))
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// The catalog migration that created `analysis_findings` and `analysis_state`.
+const ANALYSIS_TABLES_SINCE: i64 = 5;
+
+/// Stores what [`at_import`] found for a new entry, inside the transaction that inserts it
+/// (nothing is marked new).
+pub(crate) fn record_at_import(
+    tx: &rusqlite::Transaction<'_>,
+    id: i64,
+    findings: &ImportFindings,
+) -> Result<()> {
+    // A catalog left before the analysis tables (only tests of migrations keep one) has
+    // nowhere to store them; its first re-analysis after migrating finds them.
+    if crate::db::version(tx)? < ANALYSIS_TABLES_SINCE {
+        return Ok(());
+    }
+    write_findings(tx, id, &findings.found, &versions(), false)?;
+    Ok(())
+}
+
+/// The log signatures over a report's logs and an Iggy snapshot's server log.
+fn scan_archive_logs(o: &OpenedArchive, out: &mut BTreeMap<String, Found>) {
+    if let Some(r) = o.parsed.as_ref().and_then(|p| p.report.as_ref()) {
+        scan_logs(
+            r.logs
+                .iter()
+                .flat_map(|l| l.lines.iter().map(String::as_str)),
+            out,
+        );
+    }
+    for s in o
+        .sections
+        .iter()
+        .filter(|s| s.name.ends_with("server_logs.txt"))
+    {
+        scan_logs(s.text.lines(), out);
+    }
+}
+
 fn version_of(analyzer: &str) -> u32 {
     ANALYZERS
         .iter()
@@ -273,11 +373,7 @@ impl Library {
             flagged: Vec::new(),
             errors: Vec::new(),
         };
-        let versions = ANALYZERS
-            .iter()
-            .map(|(a, v)| format!("{a}@{v}"))
-            .collect::<Vec<_>>()
-            .join(",");
+        let versions = versions();
         for (id, sha, evicted, has_iggy) in entries {
             cancel.check()?;
             let mut found: BTreeMap<String, Found> = BTreeMap::new();
@@ -303,23 +399,7 @@ impl Library {
             } else {
                 let path = self.stored_path(&sha);
                 match archive::open_with(&path, &Limits::default(), cancel) {
-                    Ok(o) => {
-                        if let Some(r) = o.parsed.as_ref().and_then(|p| p.report.as_ref()) {
-                            scan_logs(
-                                r.logs
-                                    .iter()
-                                    .flat_map(|l| l.lines.iter().map(String::as_str)),
-                                &mut found,
-                            );
-                        }
-                        for s in o
-                            .sections
-                            .iter()
-                            .filter(|s| s.name.ends_with("server_logs.txt"))
-                        {
-                            scan_logs(s.text.lines(), &mut found);
-                        }
-                    }
+                    Ok(o) => scan_archive_logs(&o, &mut found),
                     Err(e) => rep.errors.push((id.to_string(), e.to_string())),
                 }
                 if has_iggy {
@@ -354,64 +434,7 @@ impl Library {
         versions: &str,
     ) -> Result<(Vec<AnalysisFinding>, u32)> {
         self.write(Some(id), "analyzed", |tx| {
-            let mut before: HashMap<String, String> = HashMap::new();
-            {
-                let mut st = tx.prepare_cached(
-                    "SELECT finding_id, first_at FROM analysis_findings WHERE entry_id = ?1",
-                )?;
-                let rows = st.query_map([id], |r| Ok((r.get(0)?, r.get(1)?)))?;
-                for row in rows {
-                    let (f, at) = row?;
-                    before.insert(f, at);
-                }
-            }
-            tx.execute("DELETE FROM analysis_findings WHERE entry_id = ?1", [id])?;
-            let at = now();
-            let mut out = Vec::new();
-            let mut new = 0u32;
-            for f in found.values() {
-                let (first_at, is_new) = match before.get(&f.id) {
-                    Some(t) => (t.clone(), false),
-                    None => (at.clone(), true),
-                };
-                new += u32::from(is_new);
-                let version = version_of(f.analyzer);
-                tx.execute(
-                    "INSERT INTO analysis_findings (entry_id, finding_id, analyzer, version,
-                        severity, title, detail, count, first_at, is_new)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-                    params![
-                        id,
-                        f.id,
-                        f.analyzer,
-                        version,
-                        f.severity,
-                        f.title,
-                        f.detail,
-                        f.count as i64,
-                        first_at,
-                        is_new
-                    ],
-                )?;
-                out.push(AnalysisFinding {
-                    entry_id: id.to_string(),
-                    analyzer: f.analyzer.to_owned(),
-                    version,
-                    finding_id: f.id.clone(),
-                    severity: f.severity.to_owned(),
-                    title: f.title.clone(),
-                    detail: f.detail.clone(),
-                    count: f.count,
-                    first_flagged_at: first_at,
-                    new: is_new,
-                });
-            }
-            tx.execute(
-                "INSERT INTO analysis_state (entry_id, versions, at) VALUES (?1, ?2, ?3)
-                 ON CONFLICT(entry_id) DO UPDATE SET versions = excluded.versions, at = excluded.at",
-                params![id, versions, at],
-            )?;
-            Ok((out, new))
+            Ok(write_findings(tx, id, found, versions, true)?)
         })
     }
 
@@ -439,6 +462,76 @@ impl Library {
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
+}
+
+/// Replaces an entry's findings inside `tx`; returns them with how many are new. With
+/// `mark_new`, a finding the entry did not have before is marked new (a re-analysis);
+/// without, none is (an import).
+fn write_findings(
+    tx: &rusqlite::Transaction<'_>,
+    id: i64,
+    found: &BTreeMap<String, Found>,
+    versions: &str,
+    mark_new: bool,
+) -> rusqlite::Result<(Vec<AnalysisFinding>, u32)> {
+    let mut before: HashMap<String, String> = HashMap::new();
+    {
+        let mut st = tx.prepare_cached(
+            "SELECT finding_id, first_at FROM analysis_findings WHERE entry_id = ?1",
+        )?;
+        let rows = st.query_map([id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        for row in rows {
+            let (f, at) = row?;
+            before.insert(f, at);
+        }
+    }
+    tx.execute("DELETE FROM analysis_findings WHERE entry_id = ?1", [id])?;
+    let at = now();
+    let mut out = Vec::new();
+    let mut new = 0u32;
+    for f in found.values() {
+        let (first_at, is_new) = match before.get(&f.id) {
+            Some(t) => (t.clone(), false),
+            None => (at.clone(), mark_new),
+        };
+        new += u32::from(is_new);
+        let version = version_of(f.analyzer);
+        tx.execute(
+            "INSERT INTO analysis_findings (entry_id, finding_id, analyzer, version,
+                severity, title, detail, count, first_at, is_new)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            params![
+                id,
+                f.id,
+                f.analyzer,
+                version,
+                f.severity,
+                f.title,
+                f.detail,
+                f.count as i64,
+                first_at,
+                is_new
+            ],
+        )?;
+        out.push(AnalysisFinding {
+            entry_id: id.to_string(),
+            analyzer: f.analyzer.to_owned(),
+            version,
+            finding_id: f.id.clone(),
+            severity: f.severity.to_owned(),
+            title: f.title.clone(),
+            detail: f.detail.clone(),
+            count: f.count,
+            first_flagged_at: first_at,
+            new: is_new,
+        });
+    }
+    tx.execute(
+        "INSERT INTO analysis_state (entry_id, versions, at) VALUES (?1, ?2, ?3)
+         ON CONFLICT(entry_id) DO UPDATE SET versions = excluded.versions, at = excluded.at",
+        params![id, versions, at],
+    )?;
+    Ok((out, new))
 }
 
 #[cfg(test)]

@@ -11,6 +11,7 @@ use snapdesk_report::archive::{
 };
 use snapdesk_report::{Status, StatusCounts};
 
+use crate::analysis::{self, ImportFindings};
 use crate::error::{LibraryError, Result};
 
 /// The largest total an archive may inflate to before it is kept (a 2 GiB snapshot with a
@@ -46,6 +47,8 @@ pub struct Described {
     pub checks: Vec<NewCheck>,
     /// Whether the entries are what the manifest says (checked while reading).
     pub integrity: Integrity,
+    /// What the analyzers found (filled by [`describe`], stored with the entry).
+    pub findings: ImportFindings,
 }
 
 pub(crate) fn status_str(s: Status) -> &'static str {
@@ -59,7 +62,8 @@ pub(crate) fn status_str(s: Status) -> &'static str {
     }
 }
 
-/// Proves the whole archive sound and reads what the catalog keeps. Nothing is written.
+/// Proves the whole archive sound and reads what the catalog keeps, the analyzers' findings
+/// included. Nothing is written.
 /// `fallback_title` names the entry when the report has no title (the archive is read from
 /// a temp file whose name means nothing).
 pub fn describe(path: &Path, fallback_title: &str, cancel: &Cancel) -> Result<Described> {
@@ -76,6 +80,8 @@ pub fn describe(path: &Path, fallback_title: &str, cancel: &Cancel) -> Result<De
     if d.title == file_stem(path) {
         d.title = fallback_title.to_owned();
     }
+    cancel.check()?;
+    d.findings = analysis::at_import(&opened, path, has_iggy, &d.checks);
     Ok(d)
 }
 
@@ -234,5 +240,6 @@ pub fn from_opened(o: &OpenedArchive, has_iggy: bool) -> Described {
         counts,
         checks,
         integrity: o.integrity.clone(),
+        findings: ImportFindings::default(),
     }
 }

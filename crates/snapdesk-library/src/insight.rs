@@ -20,7 +20,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, NaiveTime, Utc};
 use rusqlite::types::Value;
 use rusqlite::{params_from_iter, Connection};
 use serde::{Deserialize, Serialize};
@@ -542,7 +542,7 @@ impl Library {
                 .iter()
                 .find(|e| e.0 >= target)
                 .or_else(|| entries.last());
-            let Some((_, id, sha, name, evicted)) = pick.cloned() else {
+            let Some((taken, id, sha, name, evicted)) = pick.cloned() else {
                 continue;
             };
             let mut nl = NodeLogs {
@@ -558,8 +558,14 @@ impl Library {
                 continue;
             }
             let opened = archive::open_with(&self.stored_path(&sha), &Limits::default(), cancel)?;
+            let report = opened.parsed.as_ref().and_then(|p| p.report.as_ref());
+            // When the logs were collected: what dates a syslog line that carries no year.
+            let collected = report
+                .map(|r| r.completed_at.unwrap_or(r.created_at))
+                .or_else(|| DateTime::from_timestamp_micros(taken))
+                .unwrap_or_else(Utc::now);
             let mut sources: Vec<(String, Vec<String>)> = Vec::new();
-            if let Some(r) = opened.parsed.as_ref().and_then(|p| p.report.as_ref()) {
+            if let Some(r) = report {
                 for l in &r.logs {
                     sources.push((l.title.clone(), l.lines.clone()));
                 }
@@ -573,7 +579,7 @@ impl Library {
             for (title, lines) in sources {
                 let mut last: Option<DateTime<Utc>> = None;
                 for line in lines {
-                    if let Some(t) = line_time(&line) {
+                    if let Some(t) = line_time(&line, collected) {
                         last = Some(t);
                         timed = true;
                     }
@@ -624,14 +630,19 @@ fn scope_words(scope: &Scope) -> String {
 }
 
 /// The time a log line starts with: RFC 3339 (`2026-11-28T07:55:27.123Z`, journald's
-/// `short-iso` `2026-11-28T07:55:27+0000`), or a date and a time apart
-/// (`2026-11-28 07:55:27,123`); times without a zone are UTC. Brackets around are allowed.
-pub fn line_time(line: &str) -> Option<DateTime<Utc>> {
+/// `short-iso` `2026-11-28T07:55:27+0000`), a date and a time apart
+/// (`2026-11-28 07:55:27,123`), or syslog's month, day and time with no year
+/// (`Nov 30 16:58:55`, journald's `short` and `short-precise`), dated by `collected_at`, when
+/// the log was collected; times without a zone are UTC. Brackets around are allowed.
+pub fn line_time(line: &str, collected_at: DateTime<Utc>) -> Option<DateTime<Utc>> {
     let head: String = line.chars().take(48).collect();
     let mut words = head
         .split_whitespace()
         .map(|w| w.trim_matches(|c| c == '[' || c == ']'));
     let first = words.next()?;
+    if first.starts_with(|c: char| c.is_ascii_alphabetic()) {
+        return syslog_time(first, words, collected_at);
+    }
     if !first.starts_with(|c: char| c.is_ascii_digit()) || first.len() < 10 {
         return None;
     }
@@ -651,13 +662,46 @@ pub fn line_time(line: &str) -> Option<DateTime<Utc>> {
     Some(date.and_time(t).and_utc())
 }
 
+/// How far past the collection a year-less time may lie and still be this year's: a host
+/// that logs local time east of UTC writes times up to 14 hours ahead of the collection's.
+const SYSLOG_AHEAD_SECS: i64 = 24 * 3600;
+
+/// `Nov 30 16:58:55[.123456]`, in the latest year that does not put it after the collection
+/// (a December line in a snapshot collected in January is of the year before; 29 February
+/// goes back to a leap year).
+fn syslog_time<'a>(
+    month: &str,
+    mut words: impl Iterator<Item = &'a str>,
+    collected_at: DateTime<Utc>,
+) -> Option<DateTime<Utc>> {
+    const MONTHS: [&str; 12] = [
+        "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
+    ];
+    let lower = month.to_ascii_lowercase();
+    let m = MONTHS.iter().position(|p| lower == *p)? as u32 + 1;
+    let day: u32 = words.next()?.parse().ok()?;
+    let time = NaiveTime::parse_from_str(words.next()?, "%H:%M:%S%.f").ok()?;
+    let latest = collected_at + chrono::Duration::seconds(SYSLOG_AHEAD_SECS);
+    (0..=8)
+        .map(|back| collected_at.year() + 1 - back)
+        .filter_map(|y| NaiveDate::from_ymd_opt(y, m, day))
+        .map(|d| d.and_time(time).and_utc())
+        .find(|t| *t <= latest)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::TimeZone;
+
+    /// A collection time for lines that carry their year (it changes nothing for them).
+    fn any_time() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2030, 1, 1, 0, 0, 0).unwrap()
+    }
 
     #[test]
     fn log_times_in_the_shapes_servers_write_them() {
-        let t = |s: &str| line_time(s).map(|t| t.to_rfc3339());
+        let t = |s: &str| line_time(s, any_time()).map(|t| t.to_rfc3339());
         assert_eq!(
             t("2026-11-28T07:55:27.123456Z INFO shard-0 server: up"),
             Some("2026-11-28T07:55:27.123456+00:00".into())
@@ -677,5 +721,61 @@ mod tests {
         assert_eq!(t("Linux version 6.1.0"), None);
         assert_eq!(t("   at server::main (src/main.rs:12)"), None);
         assert_eq!(t("12345 is not a date"), None);
+    }
+
+    #[test]
+    fn syslog_lines_take_the_year_of_their_collection() {
+        let collected = Utc.with_ymd_and_hms(2026, 11, 30, 17, 5, 0).unwrap();
+        let t = |s: &str| line_time(s, collected).map(|t| t.to_rfc3339());
+        assert_eq!(
+            t("Nov 30 16:58:55 iggy-node-1 sshd[1234]: Accepted publickey"),
+            Some("2026-11-30T16:58:55+00:00".into())
+        );
+        // Single-digit days are padded with a space; journald's short-precise has micros.
+        assert_eq!(
+            t("Nov  3 04:05:06.250000 host kernel: x"),
+            Some("2026-11-03T04:05:06.250+00:00".into())
+        );
+        assert_eq!(
+            t("[Jan 15 00:00:01] host x"),
+            Some("2026-01-15T00:00:01+00:00".into())
+        );
+        // Not syslog: words that look like a month but are not one, and broken times.
+        assert_eq!(t("November is not a time"), None);
+        assert_eq!(t("Nov 31 10:00:00 no such day"), None);
+        assert_eq!(t("Nov 30 25:00:00 no such hour"), None);
+        assert_eq!(t("Novel 30 10:00:00 x"), None);
+        assert_eq!(t("Linux version 6.1.0"), None);
+    }
+
+    #[test]
+    fn a_december_syslog_line_collected_in_january_is_of_the_year_before() {
+        let collected = Utc.with_ymd_and_hms(2027, 1, 2, 8, 0, 0).unwrap();
+        let t = |s: &str| line_time(s, collected).map(|t| t.to_rfc3339());
+        assert_eq!(
+            t("Dec 31 23:59:59 host x"),
+            Some("2026-12-31T23:59:59+00:00".into())
+        );
+        assert_eq!(
+            t("Jan  2 07:59:00 host x"),
+            Some("2027-01-02T07:59:00+00:00".into())
+        );
+        // A host that logs local time east of UTC may be hours ahead of the collection.
+        assert_eq!(
+            t("Jan  2 18:00:00 host x"),
+            Some("2027-01-02T18:00:00+00:00".into())
+        );
+        // And one collected on New Year's Eve (UTC) may already log the new year.
+        let eve = Utc.with_ymd_and_hms(2026, 12, 31, 23, 0, 0).unwrap();
+        assert_eq!(
+            line_time("Jan  1 09:00:00 host x", eve).map(|t| t.to_rfc3339()),
+            Some("2027-01-01T09:00:00+00:00".into())
+        );
+        // 29 February goes back to the last leap year.
+        let march = Utc.with_ymd_and_hms(2027, 3, 1, 0, 0, 0).unwrap();
+        assert_eq!(
+            line_time("Feb 29 12:00:00 host x", march).map(|t| t.to_rfc3339()),
+            Some("2024-02-29T12:00:00+00:00".into())
+        );
     }
 }

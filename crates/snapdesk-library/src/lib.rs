@@ -13,7 +13,8 @@
 //! - [`lifecycle`]: the size budget, eviction, `gc` and `verify`.
 //! - [`changes`]: how one process sees another's writes without a restart.
 //! - [`insight`]: across snapshots: the triage board, check timelines, logs around a time.
-//! - [`analysis`]: re-analysis of stored archives by analyzers that need no live host.
+//! - [`analysis`]: analyzers that need no live host, run on every archive the library stores
+//!   and again over stored archives by a re-analysis.
 //! - [`continuity`]: what happened to the Iggy data between two snapshots.
 //!
 //! The library lives under `<data dir>/library/` ([`Library::under`]).

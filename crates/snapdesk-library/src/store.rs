@@ -313,6 +313,7 @@ impl Library {
             _ => insert_entry(&tx, sha, size, &described, &origin)?,
         };
         insert_origin(&tx, id, &origin)?;
+        crate::analysis::record_at_import(&tx, id, &described.findings)?;
         crate::changes::record(&tx, Some(id), "added")?;
         fs::rename(tmp, &dest).map_err(io_err("store", dest.clone()))?;
         if let Err(e) = tx.commit() {

@@ -339,3 +339,59 @@ fn malformed_archives_get_clear_errors() {
     assert_eq!(e.code, snapdesk_core::ErrorCode::Archive);
     assert!(e.message.contains("manifest"), "{}", e.message);
 }
+
+/// The start tags a browser builds from the page's body, the embedded data left out (its
+/// text holds no `<` at all: the renderer writes each as `\u003c`).
+fn body_elements(html: &str) -> usize {
+    let body = html.find("<body>").expect("a body");
+    let data = html
+        .find(&format!(
+            "<script type=\"application/json\" id=\"{}\">",
+            render::DATA_ELEMENT_ID
+        ))
+        .expect("the data element");
+    let json_end = data + html[data..].find("</script>").expect("its end");
+    assert!(
+        !html[data + 1..json_end].contains('<'),
+        "the JSON holds a <"
+    );
+    parse::count_elements(&html[body..json_end])
+}
+
+#[test]
+fn a_report_with_18000_log_lines_builds_under_5000_elements() {
+    // The collector's 69 checks and a busy node's logs: each line used to be an <li> (19,803
+    // elements here; WebKitGTK took 4 s in the app, 15 s under Xvfb to lay them out).
+    let report = sample::sample_report(69, 18_000);
+    let html = render::render(&report);
+    let elements = body_elements(&html);
+    eprintln!(
+        "figure: 69 checks and 18,000 log lines: {elements} elements in the body, {} bytes",
+        html.len()
+    );
+    assert!(elements < 5_000, "{elements} elements");
+    // All the lines are still there for a machine (and for the page's script).
+    let parsed = parse::parse(&html).expect("parses");
+    assert_eq!(parsed.report.expect("ours").logs[0].lines.len(), 18_000);
+}
+
+#[test]
+fn a_report_written_before_lazy_logs_still_parses_in_full() {
+    // Written by the renderer before logs were rendered lazily: all 300 lines as <li>, one of
+    // them hostile. Reports like it sit in libraries; they are read by the same data element.
+    let old = include_str!("fixtures/report-before-lazy-logs.html");
+    assert_eq!(old.matches("<li data-level=").count(), 300);
+    let report = parse::parse(old).expect("parses").report.expect("ours");
+    let lines = &report.logs[0].lines;
+    assert_eq!(lines.len(), 300);
+    assert_eq!(
+        lines[3],
+        "2026-06-01T10:00:03Z ERROR x: </script><script>alert(1)</script> <!-- </SCRIPT > \u{2028}"
+    );
+    assert!(lines[298].contains("id=\"snapdesk-report\">"));
+    assert_eq!(report.checks.len(), 3);
+    // Rendered again today it reads back the same, with only the first lines as markup.
+    let new = render::render(&report);
+    assert_eq!(new.matches("<li data-n=").count(), 200);
+    assert_eq!(parse::parse(&new).expect("parses").report, Some(report));
+}
