@@ -732,18 +732,41 @@ impl App {
         Ok(())
     }
 
-    /// Saves a PNG screenshot of the webview as `target/e2e-shots/<name>.png`.
+    /// Saves a PNG screenshot of the app's window as `target/e2e-shots/<name>.png`: the
+    /// pixels on the X display, as a person sees them (menus, dialogs and all). WebKit's own
+    /// snapshot (WebDriver's screenshot) can wait forever for a repaint of an idle page when
+    /// compositing is off, which is how the app runs without a GPU.
     pub fn screenshot(&self, name: &str) -> Result<PathBuf> {
-        use base64_decode as b64;
-        let v = self.cmd(reqwest::Method::GET, "/screenshot", None)?;
-        let data = v
-            .as_str()
-            .ok_or_else(|| anyhow!("screenshot is not a string"))?;
-        let bytes = b64::decode(data)?;
         let dir = shots_dir();
         std::fs::create_dir_all(&dir)?;
         let path = dir.join(format!("{name}.png"));
-        std::fs::write(&path, bytes)?;
+        let window = Command::new("xdotool")
+            .env("DISPLAY", self.display())
+            .args(["search", "--onlyvisible", "--name", "^Snapdesk$"])
+            .output()
+            .ok()
+            .map(|o| {
+                String::from_utf8_lossy(&o.stdout)
+                    .lines()
+                    .next()
+                    .unwrap_or("")
+                    .trim()
+                    .to_owned()
+            })
+            .filter(|w| !w.is_empty())
+            .unwrap_or_else(|| "root".to_owned());
+        let st = Command::new("import")
+            .env("DISPLAY", self.display())
+            .args(["-window", &window])
+            .arg(&path)
+            .stderr(Stdio::null())
+            .status()?;
+        if !st.success() {
+            bail!(
+                "import could not capture the window {window} on {}",
+                self.display()
+            );
+        }
         Ok(path)
     }
 }
@@ -757,54 +780,6 @@ impl Drop for App {
                 .send();
         }
         terminate(&mut self.driver);
-    }
-}
-
-/// A small standard base64 decoder (the screenshot is the only base64 we read).
-mod base64_decode {
-    use anyhow::{bail, Result};
-
-    pub fn decode(s: &str) -> Result<Vec<u8>> {
-        fn val(c: u8) -> Option<u32> {
-            Some(match c {
-                b'A'..=b'Z' => c - b'A',
-                b'a'..=b'z' => c - b'a' + 26,
-                b'0'..=b'9' => c - b'0' + 52,
-                b'+' => 62,
-                b'/' => 63,
-                _ => return None,
-            } as u32)
-        }
-        let clean: Vec<u8> = s.bytes().filter(|c| !c.is_ascii_whitespace()).collect();
-        let mut out = Vec::with_capacity(clean.len() * 3 / 4);
-        for chunk in clean.chunks(4) {
-            let mut acc = 0u32;
-            let mut n = 0;
-            for &c in chunk {
-                if c == b'=' {
-                    break;
-                }
-                let Some(v) = val(c) else {
-                    bail!("invalid base64 byte {c}")
-                };
-                acc = (acc << 6) | v;
-                n += 1;
-            }
-            acc <<= 6 * (4 - n);
-            let bytes = acc.to_be_bytes();
-            out.extend_from_slice(&bytes[1..n.max(1)]);
-        }
-        Ok(out)
-    }
-
-    #[cfg(test)]
-    mod tests {
-        #[test]
-        fn decodes_padding_variants() {
-            assert_eq!(super::decode("aGVsbG8=").unwrap(), b"hello");
-            assert_eq!(super::decode("aGk=").unwrap(), b"hi");
-            assert_eq!(super::decode("YWJj").unwrap(), b"abc");
-        }
     }
 }
 
