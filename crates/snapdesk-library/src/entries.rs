@@ -89,13 +89,17 @@ pub(crate) fn where_clause(q: &Query, args: &mut Vec<Value>) -> String {
         q.check_sql(&mut inner, args);
         // One pass over the matching checks, not one full-text query per entry: a correlated
         // `EXISTS (... MATCH ...)` ran the search once for each of 10,000 entries (3 s).
-        let cond = match q.fts() {
+        let cond = match q.fts_narrowed() {
+            // Each match's status, entry and category from the covering index `checks_rank`
+            // (found by id alone: the `+` keeps the planner from probing once per status),
+            // not from the check's row: a third of the time on 400,000 checks.
             Some(m) => {
+                let mut inner: Vec<String> = inner.iter().map(|c| format!("+{c}")).collect();
                 inner.push("checks_fts MATCH ?".into());
                 args.push(Value::Text(m));
                 format!(
-                    "e.id IN (SELECT c.entry_id FROM checks_fts JOIN checks c ON c.id = checks_fts.rowid \
-                     WHERE {})",
+                    "e.id IN (SELECT c.entry_id FROM checks_fts \
+                     JOIN checks c INDEXED BY checks_rank ON c.id = checks_fts.rowid WHERE {})",
                     inner.join(" AND ")
                 )
             }
@@ -196,7 +200,7 @@ impl Library {
         // Two steps: the ranked ids of the matches first, reading only the covering index
         // `checks_rank` (status, entry, category) for each match, then the rows of the few
         // that are shown. Reading every match's row to rank it took most of a search's time.
-        let from = match q.fts() {
+        let from = match q.fts_narrowed() {
             Some(m) => {
                 conds.push("checks_fts MATCH ?".to_owned());
                 args.push(Value::Text(m));
