@@ -59,7 +59,11 @@ fn every_section_is_reachable_by_mouse_with_a_screenshot() {
     assert!(app.text(&lib).unwrap().contains("Library is empty"));
     app.click_testid("nav-deployments").unwrap();
     let dep = app.by_testid("section-deployments").unwrap();
-    assert!(app.text(&dep).unwrap().contains("No connection yet"));
+    // The connections are listed asynchronously: wait for the answer, then read it.
+    app.wait_for("the first-run state", Duration::from_secs(10), |a| {
+        Ok(a.text(&dep)?.contains("No connection yet"))
+    })
+    .unwrap();
 }
 
 #[test]
