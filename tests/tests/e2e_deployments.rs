@@ -139,6 +139,18 @@ fn the_demo_goes_from_first_run_to_a_report_in_the_viewer() {
     {
         open_snapshots_tab(&app);
     }
+    // The desktop notification goes over the session bus: watch for it there (there is no
+    // notification daemon under Xvfb, but the call is on the bus).
+    let bus_log = tempfile::NamedTempFile::new().unwrap();
+    let mut monitor = std::process::Command::new("dbus-monitor")
+        .args([
+            "--session",
+            "interface='org.freedesktop.Notifications',member='Notify'",
+        ])
+        .stdout(bus_log.reopen().unwrap())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
     app.press_control("Create snapshot").unwrap();
     app.by_testid("create-confirm").unwrap();
     shots(&app, "create-dialog");
@@ -153,6 +165,20 @@ fn the_demo_goes_from_first_run_to_a_report_in_the_viewer() {
         Ok(snapshot_state(a, &name).as_deref() == Some("completed"))
     })
     .unwrap();
+    let notified = Instant::now();
+    let mut seen = String::new();
+    while notified.elapsed() < T {
+        seen = std::fs::read_to_string(bus_log.path()).unwrap_or_default();
+        if seen.contains(&format!("Snapshot {name} completed")) {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let _ = monitor.kill();
+    assert!(
+        seen.contains(&format!("Snapshot {name} completed")),
+        "no desktop notification of the completed snapshot on the bus: {seen}"
+    );
     expand(&app, &name);
     let all = wait_css(
         &app,
