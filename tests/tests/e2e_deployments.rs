@@ -98,6 +98,16 @@ fn node_button(app: &App, id: &str, label: &str) -> Option<String> {
     v[EL].as_str().map(str::to_owned)
 }
 
+fn wait_for_button(app: &App, id: &str, label: &str) -> String {
+    let mut found = None;
+    app.wait_for(&format!("{label} on node {id}"), T, |a| {
+        found = node_button(a, id, label);
+        Ok(found.is_some())
+    })
+    .unwrap();
+    found.unwrap()
+}
+
 fn node_ids(app: &App, name: &str) -> Vec<String> {
     let v = app
         .exec(
@@ -202,7 +212,28 @@ fn the_demo_goes_from_first_run_to_a_report_in_the_viewer() {
     })
     .unwrap();
     shots(&app, "downloaded");
-    let open = node_button(&app, &ids[0], "Open").unwrap();
+    // The deployment's first view, Triage, now answers from the library: a row opens the
+    // check in the report where it was last seen.
+    app.click_testid("deployment-tab-triage").unwrap();
+    app.wait_for("the deployment's triage rows", T, |a| {
+        Ok(a.find_opt("[data-testid=triage-row]")?.is_some())
+    })
+    .unwrap();
+    shots(&app, "triage");
+    let row = app
+        .find_opt("[data-testid=triage-row] [data-testid=triage-open]")
+        .unwrap()
+        .unwrap();
+    app.click(&row).unwrap();
+    app.wait_for("the triaged check's report", T, |a| {
+        Ok(a.find_opt("[data-testid=report-viewer][data-ready=true]")?
+            .is_some())
+    })
+    .unwrap();
+    app.click_testid("nav-deployments").unwrap();
+    app.click_testid("deployment-tab-snapshots").unwrap();
+    expand(&app, &name);
+    let open = wait_for_button(&app, &ids[0], "Open");
     app.click(&open).unwrap();
     app.wait_for("the report in the viewer", T, |a| {
         Ok(a.find_opt("[data-testid=report-viewer][data-ready=true]")?
