@@ -185,6 +185,7 @@ fn the_demo_goes_from_first_run_to_a_report_in_the_viewer() {
         std::thread::sleep(Duration::from_millis(200));
     }
     let _ = monitor.kill();
+    let _ = monitor.wait();
     assert!(
         seen.contains(&format!("Snapshot {name} completed")),
         "no desktop notification of the completed snapshot on the bus: {seen}"
