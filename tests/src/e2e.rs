@@ -635,6 +635,25 @@ impl App {
         Ok(v.as_str().unwrap_or_default().to_owned())
     }
 
+    /// What a person would see now, for a failure message: the page's text (its first 2,000
+    /// characters) and a screenshot saved under `target/e2e-shots/timeout-*.png`.
+    fn what_is_shown(&self, what: &str) -> String {
+        let text = self
+            .page_text()
+            .map(|t| t.chars().take(2000).collect::<String>())
+            .unwrap_or_else(|e| format!("(the page's text could not be read: {e})"));
+        let slug: String = what
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+            .take(60)
+            .collect();
+        let shot = match self.screenshot(&format!("timeout-{slug}")) {
+            Ok(p) => format!("screenshot: {}", p.display()),
+            Err(e) => format!("no screenshot: {e}"),
+        };
+        format!("{shot}\nthe page shows:\n{text}")
+    }
+
     /// Waits until the page shows `text` somewhere.
     pub fn wait_text(&self, text: &str, timeout: Duration) -> Result<()> {
         self.wait_for(&format!("the text {text:?}"), timeout, |a| {
@@ -711,7 +730,10 @@ impl App {
                 let extra = last_err
                     .map(|e| format!(" (last error: {e})"))
                     .unwrap_or_default();
-                bail!("timed out after {timeout:?} waiting for {what}{extra}");
+                bail!(
+                    "timed out after {timeout:?} waiting for {what}{extra}\n{}",
+                    self.what_is_shown(what)
+                );
             }
             std::thread::sleep(Duration::from_millis(100));
         }
