@@ -10,7 +10,7 @@ use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
 use serde_json::Value;
-use snapdesk_tests::cli::{snapdesk, stderr, stdout};
+use snapdesk_tests::cli::{ok, snapdesk, stderr, stdout};
 use snapdesk_tests::emu::EmulatorProcess;
 use snapdesk_tests::{skip, wait, workspace};
 
@@ -18,18 +18,6 @@ fn with_key(home: &Path, key: &str) -> Command {
     let mut c = snapdesk(home);
     c.env("LD_API_KEY", key);
     c
-}
-
-#[track_caller]
-fn ok(o: Output) -> String {
-    assert_eq!(
-        o.status.code(),
-        Some(0),
-        "stdout: {}\nstderr: {}",
-        stdout(&o),
-        stderr(&o)
-    );
-    stdout(&o)
 }
 
 /// Standard output is exactly one JSON document (trailing whitespace aside).

@@ -3,10 +3,10 @@
 
 use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use snapdesk_tests::cli::{snapdesk, stderr, stdout};
+use snapdesk_tests::cli::{ok, snapdesk, stderr, stdout};
 use snapdesk_tests::emu::EmulatorProcess;
 use snapdesk_tests::{skip, wait};
 
@@ -14,17 +14,6 @@ fn with_key(home: &Path, key: &str) -> Command {
     let mut c = snapdesk(home);
     c.env("LD_API_KEY", key);
     c
-}
-
-fn ok(o: Output) -> String {
-    assert_eq!(
-        o.status.code(),
-        Some(0),
-        "stdout: {}\nstderr: {}",
-        stdout(&o),
-        stderr(&o)
-    );
-    stdout(&o)
 }
 
 fn add_context(home: &Path, emu: &EmulatorProcess) {

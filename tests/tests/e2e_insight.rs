@@ -6,26 +6,14 @@
 //! light and dark.
 
 use std::path::{Path, PathBuf};
-use std::process::Output;
 use std::time::Duration;
 
 use serde_json::{json, Value};
-use snapdesk_tests::cli::{snapdesk, stderr, stdout};
+use snapdesk_tests::cli::{ok, snapdesk};
 use snapdesk_tests::e2e::{self, App};
 use snapdesk_tests::workspace;
 
 const T: Duration = Duration::from_secs(30);
-
-fn ok(o: Output) -> String {
-    assert_eq!(
-        o.status.code(),
-        Some(0),
-        "stdout: {}\nstderr: {}",
-        stdout(&o),
-        stderr(&o)
-    );
-    stdout(&o)
-}
 
 fn unpack(fixtures: &Path, name: &str, into: &Path) -> PathBuf {
     let f = std::fs::File::open(fixtures.join("iggy").join("0.8.0").join(name)).unwrap();

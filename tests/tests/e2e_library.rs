@@ -5,24 +5,12 @@
 //! node's report), and the triage board. Screenshots of each, light and dark.
 
 use std::path::Path;
-use std::process::Output;
 use std::time::Duration;
 
 use serde_json::json;
-use snapdesk_tests::cli::{snapdesk, stderr, stdout};
+use snapdesk_tests::cli::{ok, snapdesk};
 use snapdesk_tests::e2e::{self, App};
 use snapdesk_tests::emu::EmulatorProcess;
-
-fn ok(o: Output) -> String {
-    assert_eq!(
-        o.status.code(),
-        Some(0),
-        "stdout: {}\nstderr: {}",
-        stdout(&o),
-        stderr(&o)
-    );
-    stdout(&o)
-}
 
 fn total(app: &App) -> Option<String> {
     app.find_opt("[data-testid=library-list]")
