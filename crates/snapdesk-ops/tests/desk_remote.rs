@@ -101,12 +101,21 @@ async fn reqwest_free_get(url: &str) -> std::io::Result<()> {
     tokio::net::TcpStream::connect(addr).await.map(|_| ())
 }
 
-#[tokio::test]
-async fn create_follow_download_and_delete_keep_the_view_and_the_library_in_step() {
+/// A temporary data directory, an emulator whose snapshots take `processing_ms`, the
+/// connections with "emu" saved with its managing key, the library, and emu's remote.
+struct Managed {
+    _tmp: tempfile::TempDir,
+    emu: snapdesk_emulator::Emulator,
+    c: Connector,
+    lib: snapdesk_library::Library,
+    remote: snapdesk_ops::Remote,
+}
+
+async fn managed(processing_ms: u64) -> Managed {
     let tmp = tempfile::tempdir().unwrap();
     let paths = AppPaths::under(tmp.path());
     let emu = snapdesk_emulator::start(snapdesk_emulator::EmulatorConfig {
-        processing_ms: 1_500,
+        processing_ms,
         ..Default::default()
     })
     .await
@@ -116,6 +125,24 @@ async fn create_follow_download_and_delete_keep_the_view_and_the_library_in_step
         .unwrap();
     let lib = snapdesk_ops::library::open(&paths).unwrap();
     let remote = c.remote("emu", DEP).await.unwrap();
+    Managed {
+        _tmp: tmp,
+        emu,
+        c,
+        lib,
+        remote,
+    }
+}
+
+#[tokio::test]
+async fn create_follow_download_and_delete_keep_the_view_and_the_library_in_step() {
+    let Managed {
+        _tmp,
+        emu,
+        c: _,
+        lib,
+        remote,
+    } = managed(1_500).await;
     let cancel = Cancel::new();
 
     let seen = Mutex::new(Vec::new());
@@ -216,19 +243,13 @@ fn progress_ignore(_: Progress) {}
 
 #[tokio::test]
 async fn deleting_with_the_library_copies_removes_them_and_curl_never_holds_the_key() {
-    let tmp = tempfile::tempdir().unwrap();
-    let paths = AppPaths::under(tmp.path());
-    let emu = snapdesk_emulator::start(snapdesk_emulator::EmulatorConfig {
-        processing_ms: 200,
-        ..Default::default()
-    })
-    .await
-    .unwrap();
-    let c = Connector::new(paths.clone());
-    c.save(draft("emu", &emu.supervisor_url, Some(&emu.manage_key)))
-        .unwrap();
-    let lib = snapdesk_ops::library::open(&paths).unwrap();
-    let remote = c.remote("emu", DEP).await.unwrap();
+    let Managed {
+        _tmp,
+        emu,
+        c,
+        lib,
+        remote,
+    } = managed(200).await;
     let cancel = Cancel::new();
     let done = deployment::create_and_follow(
         &remote,
