@@ -7,27 +7,15 @@
 //! and dark.
 
 use std::path::Path;
-use std::process::Output;
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
-use snapdesk_tests::cli::{snapdesk, stderr, stdout};
+use snapdesk_tests::cli::{ok, snapdesk};
 use snapdesk_tests::e2e::{self, App};
 use snapdesk_tests::emu::EmulatorProcess;
 
 const T: Duration = Duration::from_secs(40);
 const EL: &str = "element-6066-11e4-a52e-4f735466cecf";
-
-fn ok(o: Output) -> String {
-    assert_eq!(
-        o.status.code(),
-        Some(0),
-        "stdout: {}\nstderr: {}",
-        stdout(&o),
-        stderr(&o)
-    );
-    stdout(&o)
-}
 
 fn shots(app: &App, name: &str) {
     app.screenshot_themes(&format!("deployments-{name}"))
@@ -111,11 +99,11 @@ fn wait_for_button(app: &App, id: &str, label: &str) -> String {
 fn node_ids(app: &App, name: &str) -> Vec<String> {
     let v = app
         .exec(
-            "return [...document.querySelectorAll('[data-testid=node-row]')].map(r => r.dataset.id);",
-            json!([]),
+            "return [...document.querySelectorAll('[data-testid=node-row]')] \
+               .filter(r => r.dataset.snapshot === arguments[0]).map(r => r.dataset.id);",
+            json!([name]),
         )
         .unwrap();
-    let _ = name;
     v.as_array()
         .unwrap()
         .iter()
@@ -264,7 +252,8 @@ fn add_connection(app: &App, name: &str, url: &str, deployment: &str, key: &str)
     );
 }
 
-fn select_deployment(app: &App, connection: &str, id: &str) {
+/// Deployments, then the deployment `id` of `connection` in the list.
+fn pick_deployment(app: &App, connection: &str, id: &str) {
     app.click_testid("nav-deployments").unwrap();
     let item = wait_css(
         app,
@@ -275,10 +264,25 @@ fn select_deployment(app: &App, connection: &str, id: &str) {
     );
     app.click(&item).unwrap();
     app.by_testid("deployment-pane").unwrap();
+}
+
+fn select_deployment(app: &App, connection: &str, id: &str) {
+    pick_deployment(app, connection, id);
     open_snapshots_tab(app);
 }
 
-fn key_in_keyring(home: &Path, name: &str, url: &str, dep: &str) -> String {
+/// `snapdesk snapshots --context CONTEXT --deployment DEP ARGS...` with `key`, which must
+/// succeed.
+fn cli_snapshots(data: &Path, key: &str, context: &str, dep: &str, args: &[&str]) -> String {
+    ok(snapdesk(data)
+        .env("LD_API_KEY", key)
+        .args(["snapshots", "--context", context, "--deployment", dep])
+        .args(args)
+        .output()
+        .unwrap())
+}
+
+fn key_in_keyring(home: &Path, name: &str, dep: &str) -> String {
     // The CLI, without LD_API_KEY, reads the key the app stored in the OS keyring.
     let o = snapdesk(home)
         .env_remove("LD_API_KEY")
@@ -293,7 +297,6 @@ fn key_in_keyring(home: &Path, name: &str, url: &str, dep: &str) -> String {
         ])
         .output()
         .unwrap();
-    let _ = url;
     ok(o)
 }
 
@@ -324,7 +327,7 @@ fn a_connection_with_its_key_in_the_keyring_creates_downloads_resumes_deletes_an
         !app.page_text().unwrap().contains(emu.manage_key()),
         "the key is shown after saving"
     );
-    let listed = key_in_keyring(&data, "acme", emu.url(), &dep);
+    let listed = key_in_keyring(&data, "acme", &dep);
     assert!(listed.contains("items"), "{listed}");
     let contexts = ok(snapdesk(&data)
         .args(["context", "list", "--json"])
@@ -553,31 +556,8 @@ fn an_unreachable_supervisor_says_so_keeps_the_library_and_retries() {
     let data = app.data_dir().to_path_buf();
     add_connection(&app, "edge", emu.url(), &dep, emu.manage_key());
     // One snapshot downloaded into the library by the CLI, then the Supervisor goes away.
-    ok(snapdesk(&data)
-        .env("LD_API_KEY", emu.manage_key())
-        .args([
-            "snapshots",
-            "--context",
-            "edge",
-            "--deployment",
-            &dep,
-            "create",
-            "--wait",
-        ])
-        .output()
-        .unwrap());
-    ok(snapdesk(&data)
-        .env("LD_API_KEY", emu.manage_key())
-        .args([
-            "snapshots",
-            "--context",
-            "edge",
-            "--deployment",
-            &dep,
-            "download",
-        ])
-        .output()
-        .unwrap());
+    cli_snapshots(&data, emu.manage_key(), "edge", &dep, &["create", "--wait"]);
+    cli_snapshots(&data, emu.manage_key(), "edge", &dep, &["download"]);
     drop(emu);
     select_deployment_offline(&app, "edge", &dep);
     app.by_testid("deployment-offline").unwrap();
@@ -590,17 +570,9 @@ fn an_unreachable_supervisor_says_so_keeps_the_library_and_retries() {
     app.by_testid("deployment-offline").unwrap();
 }
 
+/// Like `select_deployment`, for a pane that may show no tabs (offline with nothing listed).
 fn select_deployment_offline(app: &App, connection: &str, id: &str) {
-    app.click_testid("nav-deployments").unwrap();
-    let item = wait_css(
-        app,
-        "the deployment in the list",
-        &format!(
-            "[data-testid=deployment-item][data-connection='{connection}'][data-deployment='{id}']"
-        ),
-    );
-    app.click(&item).unwrap();
-    app.by_testid("deployment-pane").unwrap();
+    pick_deployment(app, connection, id);
     if app
         .find_opt("[data-testid=deployment-tab-snapshots]")
         .unwrap()
