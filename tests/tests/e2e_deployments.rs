@@ -220,7 +220,7 @@ fn the_demo_goes_from_first_run_to_a_report_in_the_viewer() {
     })
     .unwrap();
     app.click_testid("nav-deployments").unwrap();
-    app.click_testid("deployment-tab-snapshots").unwrap();
+    open_snapshots_tab(&app);
     expand(&app, &name);
     let open = wait_for_button(&app, &ids[0], "Open");
     app.click(&open).unwrap();
