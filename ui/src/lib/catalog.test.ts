@@ -154,33 +154,61 @@ describe("catalog store", () => {
     expect(catalog.entryAt(300)).toBeDefined();
   });
 
-  it("debounces typing into one request and drops stale answers", async () => {
+  it("asks at once, coalesces keystrokes while a query is on its way, and asks for the newest when it returns", async () => {
     const { backend, waiting } = manualBackend(createFakeBackend({ entries }));
-    catalog = createCatalog(backend, { debounceMs: 10, pageSize: 500 });
+    catalog = createCatalog(backend, { pageSize: 500 });
     void catalog.refresh();
     waiting.shift()!.release();
     await flush();
     expect(catalog.snapshot().total).toBe(450);
 
+    // What is typed in one tick is one request, sent without waiting for more keys.
     catalog.setQuery("t");
     catalog.setQuery("ta");
     catalog.setQuery("tag:odd");
     expect(catalog.snapshot().busy).toBe(true);
-    await new Promise((r) => setTimeout(r, 30));
+    await flush();
     expect(waiting.map((w) => w.query)).toEqual(["tag:odd"]);
-    const slow = waiting.shift()!;
-    // A newer query overtakes the first one.
+    const first = waiting.shift()!;
+    // Keys pressed while it is on its way send nothing yet...
+    catalog.setQuery("tag:o");
     catalog.setQuery("tag:none");
-    await new Promise((r) => setTimeout(r, 30));
+    await new Promise((r) => setTimeout(r, 20));
+    expect(waiting).toEqual([]);
+    // ...its answer is shown (the list lags the box), still busy, and only the newest text follows.
+    first.release();
+    await flush();
+    expect(catalog.snapshot().shown).toBe("tag:odd");
+    expect(catalog.snapshot().total).toBe(225);
+    expect(catalog.snapshot().busy).toBe(true);
+    expect(waiting.map((w) => w.query)).toEqual(["tag:none"]);
+    waiting.shift()!.release();
+    await flush();
+    expect(catalog.snapshot().shown).toBe("tag:none");
+    expect(catalog.snapshot().total).toBe(0);
+    expect(catalog.snapshot().busy).toBe(false);
+    expect(waiting).toEqual([]);
+  });
+
+  it("drops an answer overtaken by a newer run", async () => {
+    const { backend, waiting } = manualBackend(createFakeBackend({ entries }));
+    catalog = createCatalog(backend, { pageSize: 500 });
+    catalog.setQuery("tag:odd");
+    await flush();
+    const slow = waiting.shift()!;
+    // A library change refreshes at once, with the same query, while the first is on its way.
+    void catalog.refresh();
     const fast = waiting.shift()!;
     fast.release();
     await flush();
-    expect(catalog.snapshot().total).toBe(0);
+    expect(catalog.snapshot().total).toBe(225);
+    const top = catalog.entryAt(0)!;
+    catalog.patch(top.id, { note: "kept" });
     slow.release();
     await flush();
-    // The late answer for "tag:odd" is not shown.
-    expect(catalog.snapshot().total).toBe(0);
-    expect(catalog.snapshot().query).toBe("tag:none");
+    // The late answer does not replace the newer one (the patched note stays).
+    expect(catalog.entryAt(0)?.id).toBe(top.id);
+    expect(catalog.entryAt(0)?.note).toBe("kept");
     expect(catalog.snapshot().busy).toBe(false);
   });
 

@@ -280,7 +280,13 @@ export interface CatalogStore extends Readable<CatalogState> {
 
 export interface CatalogOptions {
   pageSize?: number;
-  /** Wait after a keystroke before asking (30 ms: typing stays under 100 ms end to end). */
+  /**
+   * Wait after a keystroke before asking. 0 by default: the first keystroke asks at once
+   * (what is typed in the same tick is one request), and while a query is on its way the
+   * keystrokes after it are coalesced into one request for the newest text, sent when it
+   * returns. Typing never queues stale queries, and a key pressed when nothing is pending
+   * pays no wait.
+   */
   debounceMs?: number;
   query?: string;
   sort?: Sort;
@@ -288,7 +294,7 @@ export interface CatalogOptions {
 
 export function createCatalog(backend: Backend, options: CatalogOptions = {}): CatalogStore {
   const size = options.pageSize ?? PAGE_SIZE;
-  const debounceMs = options.debounceMs ?? 30;
+  const debounceMs = options.debounceMs ?? 0;
   const store = writable<CatalogState>({
     query: options.query ?? "",
     sort: options.sort ?? "added",
@@ -309,6 +315,10 @@ export function createCatalog(backend: Backend, options: CatalogOptions = {}): C
   let shownGen = -1;
   let timer: ReturnType<typeof setTimeout> | null = null;
   let soon: ReturnType<typeof setTimeout> | null = null;
+  /** Runs on their way to the backend. */
+  let running = 0;
+  /** The query changed while a run was on its way: run again for the newest when it returns. */
+  let pending = false;
   let windowFrom = 0;
   let windowTo = size;
   const inflight = new Set<number>();
@@ -331,6 +341,7 @@ export function createCatalog(backend: Backend, options: CatalogOptions = {}): C
     const { query, sort } = get(store);
     const pages = pagesFor(windowFrom, windowTo);
     store.update((s) => ({ ...s, busy: true }));
+    running++;
     try {
       const answers = await Promise.all(pages.map((p) => backend.libraryBrowse(query, sort, p * size, size)));
       if (g !== gen || destroyed) return;
@@ -339,7 +350,7 @@ export function createCatalog(backend: Backend, options: CatalogOptions = {}): C
       store.update((s) => ({
         ...s,
         phase: "ready",
-        busy: false,
+        busy: pending,
         error: null,
         queryError: null,
         shown: query,
@@ -356,11 +367,17 @@ export function createCatalog(backend: Backend, options: CatalogOptions = {}): C
       const error = toAppError(e);
       store.update((s) =>
         error.code === "invalid_input" && s.phase === "ready"
-          ? { ...s, busy: false, queryError: error, shown: query }
+          ? { ...s, busy: pending, queryError: error, shown: query }
           : error.code === "invalid_input"
-            ? { ...s, busy: false, phase: "ready", queryError: error, shown: query, total: 0, totals: ZERO_COUNTS, evicted: 0, pages: new Map() }
-            : { ...s, busy: false, phase: "error", error, queryError: null, shown: query },
+            ? { ...s, busy: pending, phase: "ready", queryError: error, shown: query, total: 0, totals: ZERO_COUNTS, evicted: 0, pages: new Map() }
+            : { ...s, busy: pending, phase: "error", error, queryError: null, shown: query },
       );
+    } finally {
+      running--;
+      if (pending && running === 0 && !destroyed) {
+        pending = false;
+        void run();
+      }
     }
   }
 
@@ -370,14 +387,19 @@ export function createCatalog(backend: Backend, options: CatalogOptions = {}): C
     // A new query starts at the top.
     windowTo = windowTo - windowFrom;
     windowFrom = 0;
-    timer = setTimeout(() => void run(), debounceMs);
+    timer = setTimeout(() => {
+      timer = null;
+      // One run at a time: the one on its way starts the newest query when it returns.
+      if (running > 0) pending = true;
+      else void run();
+    }, debounceMs);
   }
 
   function ensure(from: number, to: number) {
     windowFrom = Math.max(0, from);
     windowTo = Math.max(windowFrom, to);
     // A new generation is on its way and will load the window itself.
-    if (shownGen !== gen || timer) return;
+    if (shownGen !== gen || timer || pending) return;
     const s = get(store);
     const g = gen;
     for (const p of pagesFor(windowFrom, Math.min(windowTo, s.total))) {
