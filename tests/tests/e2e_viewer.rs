@@ -78,6 +78,37 @@ fn a_collected_report_renders_and_runs_in_the_sandboxed_frame() {
         "{title}"
     );
     app.leave_frame().unwrap();
+
+    // The report follows the app's theme: set dark, the page root says dark; cleared, it
+    // follows the system again.
+    let theme_in_frame = |app: &App| -> Option<String> {
+        app.enter_frame(&frame).ok()?;
+        let t = app
+            .exec(
+                "return document.documentElement.getAttribute('data-theme');",
+                json!([]),
+            )
+            .ok();
+        app.leave_frame().ok()?;
+        t?.as_str().map(str::to_owned)
+    };
+    for (set, want) in [("'dark'", Some("dark")), ("null", None)] {
+        app.exec(
+            &format!(
+                "const t = {set}; if (t) document.documentElement.dataset.theme = t; \
+                 else delete document.documentElement.dataset.theme;"
+            ),
+            json!([]),
+        )
+        .unwrap();
+        app.wait_for(
+            &format!("the report's theme {want:?}"),
+            Duration::from_secs(10),
+            |a| Ok(theme_in_frame(a).as_deref() == want),
+        )
+        .unwrap();
+    }
+    app.screenshot_themes("viewer-report").unwrap();
 }
 
 #[test]

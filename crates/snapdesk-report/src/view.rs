@@ -234,10 +234,18 @@ fn too_large_because(o: &OpenedArchive, limits: &ParseLimits) -> Option<String> 
 /// full address to the parent, which asks the person before a browser gets it. A hostile
 /// page can post any address this way, as it could write any link: the person still reads
 /// the whole address and decides.
+///
+/// The one message the viewer sends a page: the app's theme (`light`, `dark`, or none to
+/// follow the system), which becomes the page root's `data-theme` (our report format
+/// reads it). Only the parent window is listened to, and only those two words are applied.
 pub const LINK_BRIDGE: &str = "<script>document.addEventListener('click',function(e){\
 var a=e.target&&e.target.closest?e.target.closest('a[href]'):null;\
 if(!a||!/^https?:/i.test(a.href))return;e.preventDefault();\
-parent.postMessage({type:'snapdesk-link',url:a.href},'*');},true);</script>";
+parent.postMessage({type:'snapdesk-link',url:a.href},'*');},true);\
+window.addEventListener('message',function(e){var d=e.data;\
+if(e.source!==parent||!d||d.type!=='snapdesk-theme')return;var r=document.documentElement;\
+if(d.theme==='light'||d.theme==='dark')r.setAttribute('data-theme',d.theme);\
+else r.removeAttribute('data-theme');});</script>";
 
 /// `html` with [`LINK_BRIDGE`] placed right after its `<head>` tag (or first, when it has
 /// none), so that it runs before the page's own scripts. Built once, when the report opens.

@@ -1,8 +1,19 @@
 import { describe, expect, it } from "vitest";
-import { LOAD_TIMEOUT_MS, integrityLabel, totalChecks } from "./viewer";
+import { LOAD_TIMEOUT_MS, integrityLabel, themeMessage, totalChecks } from "./viewer";
 import { fakeSummary } from "./backend";
 
 describe("viewer logic", () => {
+  it("tells the frame the app's theme: light, dark, or none to follow the system", () => {
+    const root = document.createElement("html");
+    expect(themeMessage(root)).toEqual({ type: "snapdesk-theme", theme: null });
+    root.dataset.theme = "dark";
+    expect(themeMessage(root)).toEqual({ type: "snapdesk-theme", theme: "dark" });
+    root.dataset.theme = "light";
+    expect(themeMessage(root)).toEqual({ type: "snapdesk-theme", theme: "light" });
+    root.dataset.theme = "<script>";
+    expect(themeMessage(root)).toEqual({ type: "snapdesk-theme", theme: null });
+  });
+
   it("gives the frame 15 s to load", () => {
     expect(LOAD_TIMEOUT_MS).toBe(15_000);
   });

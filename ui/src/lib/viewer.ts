@@ -7,6 +7,9 @@
  * count with one `postMessage`), but for one: `{type: "snapdesk-link", url}`,
  * posted by the link bridge the viewer puts in every report page when a web
  * link is clicked. It only ever opens a question with the whole address.
+ *
+ * The viewer sends the frame one message: the app's theme (`themeMessage`), which the
+ * link bridge applies to the page root, so a report follows the app's light or dark.
  */
 
 import type { ArchiveSummary } from "./bindings/ArchiveSummary";
@@ -57,4 +60,10 @@ export function linkFromMessage(data: unknown): string | null {
   const d = data as Record<string, unknown>;
   if (d.type !== "snapdesk-link" || typeof d.url !== "string" || d.url.length > 8192) return null;
   return /^https?:\/\//i.test(d.url) ? d.url : null;
+}
+
+/** The message that tells a report page the app's theme (null: follow the system). */
+export function themeMessage(root: HTMLElement): { type: "snapdesk-theme"; theme: "light" | "dark" | null } {
+  const t = root.dataset.theme;
+  return { type: "snapdesk-theme", theme: t === "light" || t === "dark" ? t : null };
 }
