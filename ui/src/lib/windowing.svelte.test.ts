@@ -81,9 +81,12 @@ describe("VirtualWindow", () => {
 
   it("follows the row count", () => {
     const { win, setCount } = setup(1000);
+    expect(win.spacer).toBe("height: 40000px; --row-h: 40px");
+    expect(win.top(7)).toBe(280);
     setCount(3);
     expect(win.total).toBe(3);
     expect(win.last).toBe(3);
+    expect(win.spacer).toBe("height: 120px; --row-h: 40px");
     expect(win.clamp(10)).toBe(2);
     expect(win.clamp(-1)).toBe(0);
   });

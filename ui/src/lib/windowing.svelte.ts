@@ -71,7 +71,8 @@ export function keyTarget(key: string, index: number, total: number, page: numbe
 
 /**
  * The window of one list, as runes: give it the row count, put `{@attach win.viewport}`
- * on the scrolling element, and draw the rows from `first` to `last` at `index * rowH`.
+ * on the scrolling element (class `window-viewport` in app.css), and draw the rows from
+ * `first` to `last` at `top(index)` in a spacer (class `window-rows`, style `spacer`).
  */
 export class VirtualWindow {
   readonly rowH: number;
@@ -95,6 +96,8 @@ export class VirtualWindow {
   last: number;
   /** Rows a Page Up / Page Down moves. */
   page: number;
+  /** The style of the element the rows stand in: as tall as every row; rows read `--row-h`. */
+  spacer: string;
 
   constructor(options: WindowOptions & { total: () => number }) {
     this.rowH = options.rowH;
@@ -107,6 +110,7 @@ export class VirtualWindow {
     this.first = $derived(this.#range.first);
     this.last = $derived(this.#range.last);
     this.page = $derived(pageRows(this.viewH, this.rowH));
+    this.spacer = $derived(`height: ${this.total * this.rowH}px; --row-h: ${this.rowH}px`);
   }
 
   /**
@@ -144,6 +148,11 @@ export class VirtualWindow {
   reset() {
     if (this.element) this.element.scrollTop = 0;
     this.scrollTop = 0;
+  }
+
+  /** Where row `index` stands in the spacer, px. */
+  top(index: number): number {
+    return index * this.rowH;
   }
 
   /** `index` kept within the rows (-1 when there is none). */
