@@ -21,6 +21,7 @@ import type { MatrixRow } from "./bindings/MatrixRow";
 import type { Sort } from "./bindings/Sort";
 import type { StatusCounts } from "./bindings/StatusCounts";
 import type { ChipTone } from "./components/Chip.svelte";
+import type { CheckStatus } from "./library";
 
 /** Bumped on every `library_changed` event (see the top of this file). */
 export const libraryVersion: Writable<number> = writable(0);
@@ -133,8 +134,9 @@ export const SORTS = Object.keys(SORT_LABELS) as Sort[];
 // ---------------------------------------------------------------------------
 // Status and dates.
 
-export type CheckStatus = keyof StatusCounts;
+export type { CheckStatus };
 
+/** A status in the library's counts and tables: info is muted there. */
 export const STATUS_TONES: Record<CheckStatus, ChipTone> = {
   fail: "fail",
   error: "fail",
@@ -143,6 +145,9 @@ export const STATUS_TONES: Record<CheckStatus, ChipTone> = {
   info: "muted",
   skipped: "muted",
 };
+
+/** A check's status in one report, as it is read or collected: info keeps its own tone. */
+export const CHECK_TONES: Record<CheckStatus, ChipTone> = { ...STATUS_TONES, info: "info" };
 
 /** A status string from the backend as a chip tone; unknown ones are muted. */
 export function statusTone(status: string | null | undefined): ChipTone {

@@ -1,7 +1,8 @@
 /**
  * Opening files from outside the app: given on the command line, handed over
  * by a second launch, dropped on the window, or picked with Ctrl+O. Each file
- * is imported into the library and opened; the last one that opened is shown.
+ * is imported into the library and opened; the last one that opened is shown. And
+ * opening what the library holds, from the Library and Deployments sections.
  */
 import { writable } from "svelte/store";
 import { toAppError, type Backend } from "./backend";
@@ -45,6 +46,29 @@ export async function openPaths(
   openFailures.set(failures);
   if (last) library.view(last);
   return opened;
+}
+
+/** Shows library entry `id` when it is open already (true); false when it has to be read. */
+export function viewIfOpen(library: LibraryStore, id: string, focusCheck: string | null = null): boolean {
+  const existing = library.snapshot().entries.find((e) => e.entry_id === id);
+  if (existing) library.view(existing.token, focusCheck);
+  return !!existing;
+}
+
+/**
+ * Reads library entry `id` into the viewer and shows it (at `focusCheck`), closing the
+ * report it replaces. Rejects with what went wrong.
+ */
+export async function openFromLibrary(
+  backend: Backend,
+  library: LibraryStore,
+  id: string,
+  focusCheck: string | null = null,
+): Promise<void> {
+  const opened = await backend.libraryOpen(id);
+  const replaced = library.add(opened, focusCheck);
+  if (replaced) backend.closeArchive(replaced.token).catch(() => {});
+  library.view(opened.token, focusCheck);
 }
 
 /** Ctrl+O (⌘O on macOS): the open shortcut, without Shift or Alt. */

@@ -336,6 +336,19 @@ export interface TransfersStore extends Readable<Record<string, NodeTransfer>> {
   set(id: string, t: NodeTransfer): void;
 }
 
+/**
+ * What a deployment's pane and its Snapshots tab run the remote flows with: the backend,
+ * the jobs and transfers the flows report to (they outlive the section), and the store
+ * bumped when a create, download or delete ended.
+ */
+export interface RemoteDeps {
+  backend: Backend;
+  jobs: JobsStore;
+  transfers: TransfersStore;
+  /** Bumped when a create, download or delete ended. */
+  changes: Writable<number>;
+}
+
 export function createTransfers(): TransfersStore {
   const store = writable<Record<string, NodeTransfer>>({});
   return {
