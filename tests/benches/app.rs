@@ -56,7 +56,7 @@ const next = () => {
   const wait = () => {
     const root = document.querySelector('[data-testid=library-catalog]');
     if (root && root.dataset.shownQuery === q) {
-      requestAnimationFrame(() => { times.push(performance.now() - t0); setTimeout(next, 0); });
+      requestAnimationFrame(() => { times.push([q, performance.now() - t0]); setTimeout(next, 0); });
     } else {
       setTimeout(wait, 1);
     }
@@ -162,21 +162,30 @@ fn main() {
         .expect("probe");
     println!("report: library view before typing: {probe}");
     let mut times = Vec::new();
+    let mut slowest: Vec<(f64, String)> = Vec::new();
     for text in [
         "latency pressure",
         "status:fail category:kernel",
         "node:610000000000000001 disk",
     ] {
         let v: Value = app.exec_async(TYPE_AND_WAIT, json!([text])).expect("type");
-        times.extend(
-            v.as_array()
-                .expect("times")
-                .iter()
-                .filter_map(Value::as_f64),
-        );
+        for pair in v.as_array().expect("times") {
+            let (Some(q), Some(ms)) = (pair[0].as_str(), pair[1].as_f64()) else {
+                continue;
+            };
+            times.push(ms);
+            slowest.push((ms, q.to_owned()));
+        }
         // Back to the whole list between phrases.
         let _ = app.exec_async(TYPE_AND_WAIT, json!([""]));
     }
+    slowest.sort_by(|a, b| b.0.total_cmp(&a.0));
+    let worst: Vec<String> = slowest
+        .iter()
+        .take(5)
+        .map(|(ms, q)| format!("{q:?} {ms:.0} ms"))
+        .collect();
+    println!("report: slowest keystrokes: {}", worst.join(", "));
     println!(
         "figure: 10,000-entry library filtered: p50 {:.0} ms, p95 {:.0} ms, worst {:.0} ms per keystroke over {} keystrokes (target <= 100 ms)",
         pct(times.clone(), 0.5),

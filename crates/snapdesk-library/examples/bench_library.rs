@@ -128,6 +128,9 @@ fn catalog(dir: &Path) -> anyhow_free::Result<()> {
         ("chips_text", "status:fail,error category:certificates late"),
         ("status_text", "status:fail,error late"),
         ("text", "latency pressure"),
+        // The first key of a word: a prefix nearly every check matches.
+        ("one_letter", "n"),
+        ("status_one_letter", "status:fail n"),
     ] {
         let q = Query::parse(text)?;
         let mut times = Vec::new();
