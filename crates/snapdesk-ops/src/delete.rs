@@ -15,6 +15,7 @@ pub async fn plan(remote: &Remote, selection: &Selection) -> Result<Vec<u64>> {
     let dep = remote.deployment();
     match selection {
         Selection::Node(id) => Ok(vec![*id]),
+        Selection::Items(ids) => Ok(ids.clone()),
         Selection::Name(n) => {
             let items = remote.client.list_all(dep, 4).await?;
             let group = Snapshot::group(items)

@@ -276,26 +276,8 @@ pub async fn download(
     let selection = match ids {
         [] => return Err(Error::invalid_input("no node was chosen to download")),
         [one] => Selection::Node(*one),
-        many => {
-            let items = remote.client.list_all(remote.deployment(), 4).await?;
-            let names: std::collections::BTreeSet<&str> = items
-                .iter()
-                .filter(|i| many.contains(&i.id))
-                .map(|i| i.name.as_str())
-                .collect();
-            let total = items
-                .iter()
-                .filter(|i| names.contains(i.name.as_str()))
-                .count();
-            match names.into_iter().collect::<Vec<_>>().as_slice() {
-                [name] if total == many.len() => Selection::Name((*name).to_owned()),
-                _ => {
-                    return Err(Error::invalid_input(
-                        "a download takes one node, or every node of one snapshot",
-                    ))
-                }
-            }
-        }
+        // Any nodes of one snapshot: all of them, or the ones still to fetch.
+        many => Selection::Items(many.to_vec()),
     };
     let stored = download_into(remote, lib, &selection, None, cancel, progress).await?;
     let mut library = stored.library.into_iter();

@@ -122,6 +122,25 @@ fn choose(
                 })?;
             Ok((n.clone(), chosen, Vec::new()))
         }
+        Selection::Items(ids) => {
+            let chosen: Vec<SnapshotItem> =
+                items.into_iter().filter(|i| ids.contains(&i.id)).collect();
+            if let Some(missing) = ids.iter().find(|id| !chosen.iter().any(|i| i.id == **id)) {
+                return Err(Error::not_found(format!(
+                    "no snapshot {missing} in deployment {dep}"
+                )));
+            }
+            let name = match chosen.first() {
+                Some(first) if chosen.iter().all(|i| i.name == first.name) => first.name.clone(),
+                Some(_) => {
+                    return Err(Error::invalid_input(
+                        "the nodes to download belong to more than one snapshot",
+                    ))
+                }
+                None => return Err(Error::invalid_input("no node was chosen to download")),
+            };
+            Ok((name, chosen, Vec::new()))
+        }
         Selection::NewestCompleted => {
             let mut skipped = Vec::new();
             for g in Snapshot::group(items) {

@@ -38,6 +38,8 @@ pub enum Selection {
     Node(u64),
     /// Every node of the snapshot with this name.
     Name(String),
+    /// Some nodes of one snapshot, by their items' ids (the ones still to fetch, say).
+    Items(Vec<u64>),
     /// Every node of the newest snapshot whose nodes all completed.
     NewestCompleted,
 }

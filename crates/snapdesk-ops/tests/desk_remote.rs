@@ -208,14 +208,31 @@ async fn create_follow_download_and_delete_keep_the_view_and_the_library_in_step
         .map(|n| n.library.map(|l| l.entry.to_string()))
         .collect();
     assert_eq!(marked, vec![None, Some(entry.clone()), None]);
-    // The whole snapshot, or one node; not an arbitrary set.
+    // "Download all" on a snapshot partly in the library asks for the nodes still to fetch.
+    let pending: Vec<u64> = view.snapshots[0]
+        .nodes
+        .iter()
+        .filter(|n| n.library.is_none())
+        .map(|n| n.id)
+        .collect();
+    assert_eq!(pending.len(), 2);
+    let got = deployment::download(&remote, &lib, &pending, &cancel, &progress_ignore)
+        .await
+        .unwrap();
+    assert_eq!(got.nodes.len(), 2);
+    assert!(got.nodes.iter().all(|n| n.ok), "{:?}", got.nodes);
+    let view = deployment::view(&remote, &lib, None).await.unwrap();
+    assert!(view.snapshots[0].nodes.iter().all(|n| n.library.is_some()));
     let all: Vec<u64> = view.snapshots[0].nodes.iter().map(|n| n.id).collect();
-    assert_eq!(
-        deployment::download(&remote, &lib, &all[..2], &cancel, &progress_ignore)
-            .await
-            .unwrap_err()
-            .code,
-        ErrorCode::InvalidInput
+    // An id the deployment does not have is named.
+    let unknown = deployment::download(&remote, &lib, &[pending[0], 1], &cancel, &progress_ignore)
+        .await
+        .unwrap_err();
+    assert_eq!(unknown.code, ErrorCode::NotFound);
+    assert!(
+        unknown.message.contains("no snapshot 1 "),
+        "{}",
+        unknown.message
     );
 
     // Delete the server copy only: the library copy stays.
@@ -225,12 +242,13 @@ async fn create_follow_download_and_delete_keep_the_view_and_the_library_in_step
     assert_eq!(gone.deleted, vec![node.to_string()]);
     assert!(gone.library_removed.is_empty());
     assert!(lib.entry(entry.parse().unwrap()).is_ok());
-    // Delete the rest with their library copies (none for these two).
+    // Delete the rest with their library copies.
     let rest: Vec<u64> = all.iter().copied().filter(|i| *i != node).collect();
     let gone = deployment::delete(&remote, &lib, &rest, true, &cancel)
         .await
         .unwrap();
     assert_eq!(gone.deleted.len(), 2);
+    assert_eq!(gone.library_removed.len(), 2);
     assert!(deployment::view(&remote, &lib, None)
         .await
         .unwrap()
