@@ -38,6 +38,11 @@ pub struct Cancel {
 }
 
 impl Cancel {
+    /// Whether `other` is this very switch (a clone of it), not merely one in the same state.
+    pub fn is_same(&self, other: &Cancel) -> bool {
+        Arc::ptr_eq(&self.flag, &other.flag)
+    }
+
     pub fn new() -> Self {
         Self::default()
     }

@@ -22,9 +22,13 @@ pub struct Job {
 }
 
 impl Drop for Job {
+    /// Leaves the registry, unless a newer job took the id meanwhile: its switch stays.
     fn drop(&mut self) {
         if let Some(id) = &self.id {
-            self.jobs.lock().remove(id);
+            let mut running = self.jobs.lock();
+            if running.get(id).is_some_and(|c| c.is_same(&self.cancel)) {
+                running.remove(id);
+            }
         }
     }
 }
@@ -72,6 +76,20 @@ impl Jobs {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_older_job_ending_leaves_the_newer_one_under_its_id_cancellable() {
+        let jobs = Arc::new(Jobs::default());
+        let first = jobs.start(Some("open"));
+        let second = jobs.start(Some("open"));
+        assert!(first.cancel.is_cancelled(), "a replaced job is cancelled");
+        drop(first);
+        assert_eq!(jobs.running(), vec!["open".to_owned()]);
+        assert!(jobs.cancel("open"));
+        assert!(second.cancel.is_cancelled());
+        drop(second);
+        assert!(jobs.running().is_empty());
+    }
 
     #[test]
     fn a_job_is_cancelled_by_id_and_leaves_the_registry_when_it_ends() {
