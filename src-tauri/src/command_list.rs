@@ -8,7 +8,6 @@ macro_rules! app_commands {
             app_info,
             subscribe,
             open_archive,
-            cancel_open,
             close_archive,
             pick_archives,
             pick_path,

@@ -82,7 +82,7 @@ fn from_the_app<R: tauri::Runtime>(invoke: &tauri::ipc::Invoke<R>) -> bool {
 const LONG_READ: std::time::Duration = std::time::Duration::from_secs(120);
 
 /// Runs blocking work off the main thread.
-async fn blocking<T: Send + 'static>(
+pub(crate) async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> Result<T, Error> + Send + 'static,
 ) -> Result<T, Error> {
     tauri::async_runtime::spawn_blocking(f)
@@ -134,23 +134,14 @@ pub async fn open_archive(
     request: Option<String>,
 ) -> Result<OpenedReport, Error> {
     let (viewer, lib) = (state.viewer.clone(), lib(&state)?);
-    blocking(move || {
-        let job = viewer.jobs.start(request.as_deref());
-        host::open_file(&viewer, &lib, &PathBuf::from(path), &job.cancel)
-    })
-    .await
-}
-
-/// Stops an open in progress.
-#[tauri::command]
-pub fn cancel_open(state: State<'_, AppState>, request: String) -> Result<(), Error> {
-    state.viewer.cancel_open(&request)
+    let job = state.jobs.start(request.as_deref());
+    blocking(move || host::open_file(&viewer, &lib, &PathBuf::from(path), &job.cancel)).await
 }
 
 /// Stops a job in progress (an open or a collection).
 #[tauri::command]
 pub fn cancel_job(state: State<'_, AppState>, job: String) -> Result<(), Error> {
-    state.viewer.jobs.cancel(&job);
+    state.jobs.cancel(&job);
     Ok(())
 }
 
@@ -238,11 +229,8 @@ pub async fn library_open(
     request: Option<String>,
 ) -> Result<OpenedReport, Error> {
     let (viewer, lib) = (state.viewer.clone(), lib(&state)?);
-    blocking(move || {
-        let job = viewer.jobs.start(request.as_deref());
-        host::show_entry(&viewer, &lib, &id, &job.cancel)
-    })
-    .await
+    let job = state.jobs.start(request.as_deref());
+    blocking(move || host::show_entry(&viewer, &lib, &id, &job.cancel)).await
 }
 
 #[tauri::command]
@@ -509,8 +497,8 @@ pub async fn collect_run(
     on_progress: Channel<snapdesk_collector::Progress>,
 ) -> Result<OpenedReport, Error> {
     let (viewer, lib) = (state.viewer.clone(), lib(&state)?);
+    let job = state.jobs.start(Some(&job));
     blocking(move || {
-        let job = viewer.jobs.start(Some(&job));
         let mut progress = |p: &snapdesk_collector::Progress| {
             let _ = on_progress.send(p.clone());
         };

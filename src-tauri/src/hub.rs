@@ -95,10 +95,9 @@ impl Hub {
         Ok(parsed)
     }
 
-    /// Tells the UI when the library changes, whoever changed it.
-    /// Watches the library's change log and the contexts file (the CLI's connections), and
-    /// tells the window when either changed.
-    pub fn watch_library(&self, lib: Arc<Library>, contexts: std::path::PathBuf) {
+    /// Watches the library's change log (when the library opened) and the contexts file (the
+    /// CLI's connections), and tells the window when either changed, whoever changed it.
+    pub fn watch(&self, lib: Option<Arc<Library>>, contexts: std::path::PathBuf) {
         let hub = self.clone();
         let stamp = move || {
             std::fs::metadata(&contexts)
@@ -106,9 +105,9 @@ impl Hub {
                 .map(|m| (m.modified().ok(), m.len()))
         };
         let spawned = std::thread::Builder::new()
-            .name("library-watch".into())
+            .name("changes-watch".into())
             .spawn(move || {
-                let mut last = lib.last_change().unwrap_or(0);
+                let mut last = lib.as_ref().map(|l| l.last_change().unwrap_or(0));
                 let mut last_contexts = stamp();
                 loop {
                     std::thread::sleep(LIBRARY_POLL);
@@ -117,9 +116,10 @@ impl Hub {
                         last_contexts = now;
                         hub.send(AppEvent::ConnectionsChanged);
                     }
+                    let Some(lib) = &lib else { continue };
                     match lib.last_change() {
-                        Ok(seq) if seq != last => {
-                            last = seq;
+                        Ok(seq) if Some(seq) != last => {
+                            last = Some(seq);
                             hub.send(AppEvent::LibraryChanged { seq });
                         }
                         Ok(_) => {}
@@ -128,7 +128,7 @@ impl Hub {
                 }
             });
         if let Err(e) = spawned {
-            tracing::warn!("library watch not started: {e}");
+            tracing::warn!("the changes watch did not start: {e}");
         }
     }
 }

@@ -28,6 +28,8 @@ pub struct AppState {
     pub hub: hub::Hub,
     /// Connections: the CLI's contexts, keys kept for this session, the demo Supervisor.
     pub connector: Arc<snapdesk_ops::connections::Connector>,
+    /// The app's one registry of long jobs (opens, collections, creates, downloads).
+    pub jobs: Arc<snapdesk_core::jobs::Jobs>,
 }
 
 impl AppState {
@@ -43,6 +45,7 @@ impl AppState {
             viewer: Default::default(),
             library,
             hub: Default::default(),
+            jobs: Default::default(),
         }
     }
 }
@@ -261,9 +264,7 @@ pub fn run() {
     let result = setup(builder, state)
         .setup(move |app| {
             main_window(app, webview_dir)?;
-            if let Some(lib) = watched {
-                hub.watch_library(lib, contexts_file);
-            }
+            hub.watch(watched, contexts_file);
             if !first_files.is_empty() {
                 hub.send(AppEvent::OpenFiles { paths: first_files });
             }

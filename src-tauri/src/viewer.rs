@@ -16,7 +16,6 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use snapdesk_core::jobs::Jobs;
 use snapdesk_core::{Cancel, Error, ErrorCode};
 use snapdesk_report::archive::{self, Limits};
 use snapdesk_report::view::{self, OpenedReport, PreparedView};
@@ -133,8 +132,6 @@ impl Entry {
 #[derive(Default)]
 pub struct Viewer {
     open: Mutex<HashMap<String, Entry>>,
-    /// The app's one registry of long jobs (opens, collections, creates, downloads).
-    pub jobs: Arc<Jobs>,
     limits: Limits,
 }
 
@@ -148,11 +145,10 @@ fn poisoned() -> Error {
 }
 
 impl Viewer {
-    /// Opens an archive from disk (any snapshot ZIP) and registers it for the frame. With a
-    /// `request` id the open can be cancelled by [`Viewer::cancel_open`] while it runs.
-    pub fn open(&self, path: PathBuf, request: Option<String>) -> Result<OpenedReport, Error> {
-        let job = self.jobs.start(request.as_deref());
-        self.open_with(path, &job.cancel)
+    /// Opens an archive from disk (any snapshot ZIP) and registers it for the frame.
+    #[cfg(test)]
+    pub fn open(&self, path: PathBuf) -> Result<OpenedReport, Error> {
+        self.open_with(path, &Cancel::new())
     }
 
     /// Opens an archive under a switch the caller holds (a job of several steps).
@@ -266,12 +262,6 @@ impl Viewer {
         let partial = snapdesk_core::paths::partial_path(dest);
         std::fs::write(&partial, &bytes.bytes).map_err(|e| Error::io_at(e, "write", &partial))?;
         std::fs::rename(&partial, dest).map_err(|e| Error::io_at(e, "write", dest))?;
-        Ok(())
-    }
-
-    /// Stops an open in progress (no effect when it already finished).
-    pub fn cancel_open(&self, request: &str) -> Result<(), Error> {
-        self.jobs.cancel(request);
         Ok(())
     }
 
@@ -491,7 +481,7 @@ mod tests {
     fn an_open_report_is_served_at_its_exact_url_only_with_the_csp_and_safe_headers() {
         let v = Viewer::default();
         let tmp = tempfile::tempdir().unwrap();
-        let opened = v.open(write_report(tmp.path()), None).unwrap();
+        let opened = v.open(write_report(tmp.path())).unwrap();
         assert_eq!(opened.token.len(), 32);
         assert_eq!(opened.url, format!("{}/{}/", origin(), opened.token));
 
@@ -537,7 +527,7 @@ mod tests {
 
         v.close(t).unwrap();
         assert_eq!(v.respond(&uri(&opened.url)).status(), StatusCode::NOT_FOUND);
-        let e = v.open(tmp.path().join("missing.zip"), None).unwrap_err();
+        let e = v.open(tmp.path().join("missing.zip")).unwrap_err();
         assert_eq!(e.code, ErrorCode::NotFound);
     }
 
@@ -545,7 +535,7 @@ mod tests {
     fn a_report_that_reloads_itself_in_a_loop_is_paused_and_shares_one_page() {
         let v = Viewer::default();
         let tmp = tempfile::tempdir().unwrap();
-        let opened = v.open(write_report(tmp.path()), None).unwrap();
+        let opened = v.open(write_report(tmp.path())).unwrap();
         let u = uri(&opened.url);
         let served = (0..200)
             .filter(|_| v.respond(&u).status() == StatusCode::OK)
@@ -574,7 +564,7 @@ mod tests {
         let v = Viewer::default();
         let tmp = tempfile::tempdir().unwrap();
         let zip = write_report(tmp.path());
-        let opened = v.open(zip.clone(), None).unwrap();
+        let opened = v.open(zip.clone()).unwrap();
         let first = v.respond(&uri(&opened.url)).into_body().into_owned();
         // Replace the archive on disk with something else entirely.
         std::fs::write(&zip, b"not a zip any more").unwrap();
@@ -588,7 +578,7 @@ mod tests {
         let v = Viewer::default();
         let tmp = tempfile::tempdir().unwrap();
         // A report without Iggy data has no such page.
-        let plain_report = v.open(write_report(tmp.path()), None).unwrap();
+        let plain_report = v.open(write_report(tmp.path())).unwrap();
         assert_eq!(plain_report.iggy_url, None);
         let u = format!("{}iggy-data/", plain_report.url);
         assert_eq!(v.respond(&uri(&u)).status(), StatusCode::NOT_FOUND);
@@ -615,7 +605,7 @@ mod tests {
             .unwrap();
         let mut m = archive::Manifest::new("s".into(), "h".into(), report.collector.clone());
         w.finish(&mut m).unwrap();
-        let opened = v.open(zip, None).unwrap();
+        let opened = v.open(zip).unwrap();
         let iggy_url = opened.iggy_url.clone().unwrap();
         assert_eq!(iggy_url, format!("{}iggy-data/", opened.url));
         let r = v.respond(&uri(&iggy_url));
@@ -640,24 +630,10 @@ mod tests {
     }
 
     #[test]
-    fn cancel_open_flips_the_switch_of_the_open_in_progress() {
-        let v = Viewer::default();
-        // Nothing to cancel is not an error.
-        v.cancel_open("nobody").unwrap();
-        let running = v.jobs.start(Some("r1"));
-        v.cancel_open("r1").unwrap();
-        assert!(running.cancel.is_cancelled());
-        // A finished open forgets its request id.
-        let tmp = tempfile::tempdir().unwrap();
-        v.open(write_report(tmp.path()), Some("r2".into())).unwrap();
-        assert_eq!(v.jobs.running(), vec!["r1".to_owned()]);
-    }
-
-    #[test]
     fn a_file_page_is_prepared_once_and_served_at_its_exact_url_only() {
         let tmp = tempfile::tempdir().unwrap();
         let v = Viewer::default();
-        let opened = v.open(write_report(tmp.path()), None).unwrap();
+        let opened = v.open(write_report(tmp.path())).unwrap();
         let files = v.files(&opened.token).unwrap();
         assert!(files.iter().any(|f| f.path == "manifest.json"), "{files:?}");
         let url = v.file_page(&opened.token, "manifest.json").unwrap();

@@ -396,9 +396,7 @@ pub fn curl(target: &crate::Target, request: &ApiRequest) -> Result<String> {
         snapdesk_api::ClientOptions::default(),
     )?;
     let deployment = target.deployment;
-    let id = |s: &str| {
-        snapdesk_api::ids::parse_id(s).map_err(|e| Error::invalid_input(format!("snapshot id {e}")))
-    };
+    let id = crate::remote_desk::parse_id;
     let op = match request {
         ApiRequest::List => Operation::List {
             deployment,

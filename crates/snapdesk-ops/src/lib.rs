@@ -24,6 +24,7 @@ pub mod desk;
 pub mod download;
 pub mod library;
 pub mod progress;
+pub mod remote_desk;
 pub mod snapshots;
 pub mod target;
 

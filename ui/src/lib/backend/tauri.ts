@@ -52,7 +52,7 @@ export function createTauriBackend(): Backend {
       return call<void>("subscribe", { onEvent: channel });
     },
     openArchive: (path, request) => call<OpenedReport>("open_archive", { path, request: request ?? null }),
-    cancelOpen: (request) => call<void>("cancel_open", { request }),
+    cancelOpen: (request) => call<void>("cancel_job", { job: request }),
     cancelJob: (job) => call<void>("cancel_job", { job }),
     closeArchive: (token) => call<void>("close_archive", { token }),
     pickArchives: () => call<string[]>("pick_archives"),

@@ -52,7 +52,7 @@ export interface Backend {
    */
   openArchive(path: string, request?: string): Promise<OpenedReport>;
   /**
-   * `invoke("cancel_open", { request })`: stop the open started with this
+   * `invoke("cancel_job", { job: request })`: stop the open started with this
    * request id; that open then rejects with the `cancelled` code.
    */
   cancelOpen(request: string): Promise<void>;
