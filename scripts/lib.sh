@@ -11,7 +11,8 @@ TAURI_CLI_VERSION="2.12.4"
 # Debian packages: to build the app, to run it, and to test it headless.
 BUILD_PKGS=(build-essential pkg-config libwebkit2gtk-4.1-dev ca-certificates curl)
 TEST_PKGS=(xvfb xauth webkit2gtk-driver imagemagick dbus gnome-keyring keyutils
-           unzip zip openssl iproute2 procps chromium xdotool xclip)
+           unzip zip openssl iproute2 procps chromium xdotool xclip
+           python3-gi gir1.2-webkit2-4.1)
 
 log() { printf '\033[1;34m==>\033[0m %s\n' "$*" >&2; }
 die() { printf '\033[1;31merror:\033[0m %s\n' "$*" >&2; exit 1; }

@@ -67,6 +67,29 @@ got.hostile = {
 };
 q.value = ''; q.dispatchEvent(new Event('input')); await pause(200);
 got.cleared = status();
+// Paper: every line while printing (once, however many times it is asked), one chunk after.
+window.dispatchEvent(new Event('beforeprint'));
+window.dispatchEvent(new Event('beforeprint'));
+got.printing = ol.children.length;
+window.dispatchEvent(new Event('afterprint'));
+got.printed = ol.children.length;
+return JSON.stringify(got);
+"""
+
+# A page whose embedded data cannot be read (cut or altered): the lines in the markup stay
+# the log, whatever the buttons and filters do.
+CHECK_NO_DATA = r"""
+const frame = () => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)));
+const sec = document.querySelector('section.log');
+const ol = sec.querySelector('ol.lines');
+const got = {initial: ol.children.length};
+sec.querySelector('details').open = true;
+const sel = sec.querySelector('select.level');
+sel.value = 'error'; sel.dispatchEvent(new Event('change')); await frame();
+sel.value = 'all'; sel.dispatchEvent(new Event('change')); await frame();
+sec.querySelector('button.newest').click(); await frame();
+got.after = ol.children.length;
+got.first = ol.firstElementChild ? ol.firstElementChild.textContent : null;
 return JSON.stringify(got);
 """
 
@@ -161,7 +184,19 @@ def check(path):
          and got["hostile"]["open"]),
         ("clearing the search shows every line again",
          got["cleared"].endswith("of %d." % total)),
+        ("printing renders every line once", got["printing"] == total),
+        ("after printing, one chunk again", got["printed"] <= 1000 < total),
     ]
+    marker = 'id="snapdesk-report">'
+    with open(path, encoding="utf-8") as f:
+        html = f.read()
+    if marker not in html:
+        sys.exit("the page has no embedded data to alter")
+    page.load(html.replace(marker, marker + "{cut", 1))
+    no_data = json.loads(page.run(CHECK_NO_DATA))
+    print(json.dumps(no_data, indent=1))
+    expect.append(("unreadable data keeps the markup's lines",
+                   no_data["initial"] > 0 and no_data["after"] == no_data["initial"]))
     failed = [what for what, ok in expect if not ok]
     for what, ok in expect:
         print(("ok    " if ok else "FAIL  ") + what)

@@ -50,12 +50,13 @@
     var total = +section.getAttribute("data-lines") || 0;
     var lines = null, levels = [], lower = null, view = null;
     var level = "all", query = "";
-    var from = 0, to = ol.children.length, pending = false;
+    var from = 0, to = ol.children.length, pending = false, printed = false;
 
     function source() {
       if (!lines) {
         var d = report(), l = d && d.logs && d.logs[index];
-        lines = (l && l.lines) || [];
+        // Without readable data (cut or altered), the lines already in the markup are the log.
+        lines = (l && l.lines) || Array.prototype.map.call(ol.children, function (li) { return li.textContent; });
         if (lines.length !== total) { total = lines.length; }
       }
       return lines;
@@ -180,17 +181,27 @@
       printAll: function () {
         if (!details.open) { return; }
         source();
+        if (from === 0 && to === size()) { return; }
+        printed = true;
         from = 0;
         to = size();
         ol.textContent = "";
         ol.appendChild(fill(from, to));
         say();
+      },
+      // After paper, back to one chunk: a long log does not stay whole in the page.
+      afterPrint: function () {
+        if (!printed) { return; }
+        printed = false;
+        reset(0);
+        ol.scrollTop = 0;
       }
     };
   }
   var logs = $$("section.log").map(logView);
   function printLogs() { logs.forEach(function (l) { l.printAll(); }); }
   window.addEventListener("beforeprint", printLogs);
+  window.addEventListener("afterprint", function () { logs.forEach(function (l) { l.afterPrint(); }); });
 
   function apply() {
     var q = state.q.toLowerCase();
