@@ -20,16 +20,21 @@ fn started_ms(pid: u32) -> f64 {
         .expect("starttime")
         .parse()
         .expect("ticks");
-    let btime: f64 = std::fs::read_to_string("/proc/stat")
-        .expect("/proc/stat")
-        .lines()
-        .find_map(|l| l.strip_prefix("btime "))
-        .expect("btime")
-        .trim()
+    // The boot time from the clock and the uptime (10 ms resolution), not /proc/stat's
+    // `btime`, which is whole seconds: up to 1 s off, the size of the target.
+    let uptime: f64 = std::fs::read_to_string("/proc/uptime")
+        .expect("/proc/uptime")
+        .split_whitespace()
+        .next()
+        .expect("uptime")
         .parse()
-        .expect("btime");
+        .expect("uptime");
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_secs_f64();
     // CLK_TCK is 100 on Linux (USER_HZ).
-    (btime + ticks / 100.0) * 1000.0
+    (now - uptime + ticks / 100.0) * 1000.0
 }
 
 fn main() {
