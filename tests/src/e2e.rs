@@ -385,12 +385,12 @@ impl App {
         self.data_dir.path()
     }
 
-    /// A handle that measures the app's memory from any thread.
     /// The app's process id.
     pub fn app_pid(&self) -> Result<u32> {
         self.memory_probe().root()
     }
 
+    /// A handle that measures the app's memory from any thread.
     pub fn memory_probe(&self) -> MemoryProbe {
         MemoryProbe {
             needle: self.data_dir.path().display().to_string(),
@@ -620,7 +620,7 @@ impl App {
         self.click(&e)
     }
 
-    /// Whether the control named `name` is disabled.
+    /// Whether `element` is disabled (the attribute, or `aria-disabled`).
     pub fn is_disabled(&self, element: &str) -> Result<bool> {
         let v = self.exec(
             "const e = arguments[0]; return !!(e.disabled || e.getAttribute('aria-disabled') === 'true');",

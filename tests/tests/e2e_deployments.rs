@@ -179,19 +179,17 @@ fn the_demo_goes_from_first_run_to_a_report_in_the_viewer() {
         "no desktop notification of the completed snapshot on the bus: {seen}"
     );
     expand(&app, &name);
-    let all = wait_css(
-        &app,
-        "Download all",
-        &format!("[data-testid=snapshot-row][data-name='{name}'] button:not([disabled])"),
-    );
-    let _ = all;
-    let download_all = app
-        .exec(
+    // "Download all" in the snapshot's row, once it is enabled.
+    let mut download_all = Value::Null;
+    app.wait_for("Download all, enabled", T, |a| {
+        download_all = a.exec(
             "const row = document.querySelector(`[data-testid=snapshot-row][data-name='${arguments[0]}']`); \
-             return [...row.querySelectorAll('button')].find(b => b.innerText.trim() === 'Download all') || null;",
+             return row && [...row.querySelectorAll('button')].find(b => b.innerText.trim() === 'Download all' && !b.disabled) || null;",
             json!([name]),
-        )
-        .unwrap();
+        )?;
+        Ok(!download_all.is_null())
+    })
+    .unwrap();
     app.click(download_all[EL].as_str().expect("Download all"))
         .unwrap();
     let ids = node_ids(&app, &name);
@@ -558,6 +556,14 @@ fn an_unreachable_supervisor_says_so_keeps_the_library_and_retries() {
     // One snapshot downloaded into the library by the CLI, then the Supervisor goes away.
     cli_snapshots(&data, emu.manage_key(), "edge", &dep, &["create", "--wait"]);
     cli_snapshots(&data, emu.manage_key(), "edge", &dep, &["download"]);
+    let port = emu
+        .url()
+        .rsplit(':')
+        .next()
+        .unwrap()
+        .trim_end_matches('/')
+        .to_owned();
+    let (manage, read) = (emu.manage_key().to_owned(), emu.read_key().to_owned());
     drop(emu);
     select_deployment_offline(&app, "edge", &dep);
     app.by_testid("deployment-offline").unwrap();
@@ -566,8 +572,33 @@ fn an_unreachable_supervisor_says_so_keeps_the_library_and_retries() {
     })
     .unwrap();
     shots(&app, "offline");
+    // Retry while nothing listens: still offline.
     app.press_control("Retry").unwrap();
     app.by_testid("deployment-offline").unwrap();
+    // The Supervisor comes back at the same address, with the same keys: Retry reaches it.
+    let _back = EmulatorProcess::spawn(&[
+        "--port",
+        &port,
+        "--manage-key",
+        &manage,
+        "--read-key",
+        &read,
+        "--processing-ms",
+        "0",
+        "--nodes",
+        "2",
+    ]);
+    app.wait_for("Retry, enabled again", T, |a| {
+        Ok(a.control_opt("Retry")?
+            .is_some_and(|b| !a.is_disabled(&b).unwrap_or(true)))
+    })
+    .unwrap();
+    app.press_control("Retry").unwrap();
+    app.wait_for("the pane back online", T, |a| {
+        Ok(a.find_opt("[data-testid=deployment-offline]")?.is_none()
+            && a.find_opt("[data-testid=create-snapshot]")?.is_some())
+    })
+    .unwrap();
 }
 
 /// Like `select_deployment`, for a pane that may show no tabs (offline with nothing listed).
