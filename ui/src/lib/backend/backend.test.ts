@@ -92,7 +92,7 @@ describe("tauri backend", () => {
     expect(invokeMock).toHaveBeenCalledWith("app_info", undefined);
   });
 
-  it("calls open_archive, cancel_open and close_archive with their arguments", async () => {
+  it("calls open_archive, cancel_job (to cancel an open) and close_archive with their arguments", async () => {
     const b = createTauriBackend();
     const opened = { token: "t1", url: "report://localhost/t1/", summary: fakeSummary("/tmp/a.zip") };
     invokeMock.mockResolvedValueOnce(opened);
@@ -103,7 +103,7 @@ describe("tauri backend", () => {
     expect(invokeMock).toHaveBeenLastCalledWith("open_archive", { path: "/tmp/a.zip", request: "open-1" });
     invokeMock.mockResolvedValueOnce(null);
     await b.cancelOpen("open-1");
-    expect(invokeMock).toHaveBeenLastCalledWith("cancel_open", { request: "open-1" });
+    expect(invokeMock).toHaveBeenLastCalledWith("cancel_job", { job: "open-1" });
     invokeMock.mockResolvedValueOnce(null);
     await expect(b.closeArchive("t1")).resolves.toBeNull();
     expect(invokeMock).toHaveBeenLastCalledWith("close_archive", { token: "t1" });
