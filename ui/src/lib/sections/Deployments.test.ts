@@ -207,6 +207,43 @@ describe("Deployments: create", () => {
   });
 });
 
+describe("Deployments: a pane left behind", () => {
+  it("reads nothing more for a deployment once the person switched away, even when a create answers late", async () => {
+    const OTHER = "611298765432109057";
+    const spec = conn({}, { processing: true });
+    spec.deployments.push({ id: OTHER, name: "iggy-staging", plan: "pro", nodes: 1, snapshots: 1 });
+    const { backend } = setup({ connections: [spec], processingMs: 60_000 });
+    await snapshotsTab();
+    // The create waits (a slow Supervisor) and then answers 409: a snapshot is in progress.
+    const create = backend.snapshotCreate.bind(backend);
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    backend.snapshotCreate = async (...args) => {
+      await gate;
+      return create(...args);
+    };
+    const reads: string[] = [];
+    const read = backend.deploymentSnapshots.bind(backend);
+    backend.deploymentSnapshots = (c, d) => {
+      reads.push(d);
+      return read(c, d);
+    };
+    await fireEvent.click(screen.getByTestId("create-snapshot"));
+    await fireEvent.click(screen.getByTestId("create-confirm"));
+    // Meanwhile the person looks at another deployment: the first pane goes.
+    const other = screen.getAllByTestId("deployment-item").find((b) => b.textContent?.includes("iggy-staging"))!;
+    await fireEvent.click(other);
+    await waitFor(() => expect(screen.getByTestId("deployment-pane").dataset.deployment).toBe(OTHER));
+    reads.length = 0;
+    release();
+    // The 409 arrives; the gone pane must neither read a list again nor start following one.
+    await new Promise((r) => setTimeout(r, 1_200));
+    // Only the live pane reads (once: the create's end bumps the changes); the gone pane,
+    // whose props already name the new deployment, reads nothing.
+    expect(reads).toEqual([OTHER]);
+  });
+});
+
 describe("Deployments: read-only key", () => {
   it("disables create and delete and names the missing permission", async () => {
     setup({ connections: [conn({ manage: false })] });
