@@ -7,7 +7,7 @@ import { bigDeploymentConnections } from "../backend/demo";
 import type { FakeConnectionSpec, FakeRemoteOptions } from "../backend/fake-remote";
 import { createJobsStore } from "../jobs";
 import { createLibraryStore } from "../library";
-import { createTransfers } from "../remote";
+import { connectionsVersion, createTransfers } from "../remote";
 
 const NOW = Date.parse("2026-06-30T12:00:00Z");
 const DEP = "611298765432109056";
@@ -56,6 +56,17 @@ function setup(remote: FakeRemoteOptions, opts: { now?: number } = {}) {
     props: { backend, jobs, library, transfers, changes, libraryChanges, now: opts.now ?? NOW, onopened, onaddconnection },
   });
   return { ...r, backend, jobs, library, transfers, onopened, onaddconnection };
+}
+
+/** Holds every `connectionsList` answer (each computed when asked) until the test releases it. */
+function holdReads(backend: ReturnType<typeof createFakeBackend>) {
+  const held: (() => void)[] = [];
+  const read = backend.connectionsList.bind(backend);
+  backend.connectionsList = () => {
+    const answer = read();
+    return new Promise((resolve) => held.push(() => resolve(answer)));
+  };
+  return held;
 }
 
 const groups = () => screen.queryAllByTestId("snapshot-row");
@@ -241,6 +252,34 @@ describe("Deployments: a pane left behind", () => {
     // Only the live pane reads (once: the create's end bumps the changes); the gone pane,
     // whose props already name the new deployment, reads nothing.
     expect(reads).toEqual([OTHER]);
+  });
+});
+
+describe("Deployments: reads of the connections that cross", () => {
+  it("keeps the newest list when an older read answers last", async () => {
+    const { backend } = setup({ connections: [conn()] });
+    await screen.findByTestId("deployment-pane");
+    const held = holdReads(backend);
+    connectionsVersion.update((v) => v + 1);
+    await waitFor(() => expect(held).toHaveLength(1));
+    backend.remote.connectionSave({
+      name: "beta",
+      previous: null,
+      label: "",
+      url: "https://b.example",
+      deployments: ["611298765432109099"],
+      key: "k",
+      session_only: false,
+    });
+    connectionsVersion.update((v) => v + 1);
+    await waitFor(() => expect(held).toHaveLength(2));
+    const listed = () => screen.getAllByTestId("nav-connection").map((c) => c.dataset.name);
+    held[1]();
+    await waitFor(() => expect(listed()).toEqual(["acme", "beta"]));
+    // The older answer (without beta) lands last: it is dropped.
+    held[0]();
+    await new Promise((r) => setTimeout(r, 20));
+    expect(listed()).toEqual(["acme", "beta"]);
   });
 });
 
