@@ -142,6 +142,32 @@ export function formatRate(bytesPerSec: number): string {
   return `${formatBytes(bytesPerSec)}/s`;
 }
 
+/**
+ * Requests as curl commands (key as `$LD_API_KEY`). The downloads (or deletes) of a
+ * snapshot's nodes differ only by the item id in the URL, so for those the backend is asked
+ * once, for the first node, and the others are that command with their id: a thousand nodes
+ * are one IPC call, not a thousand. Anything else (mixed kinds, or ids not written as the
+ * Rust side writes a u64) is asked for one request at a time.
+ */
+export async function curlCommands(
+  backend: Backend,
+  connection: string,
+  deployment: string,
+  requests: readonly ApiRequest[],
+): Promise<string[]> {
+  const one = (r: ApiRequest) => backend.requestCurl(connection, deployment, r);
+  const kind = requests[0]?.kind;
+  const ids = requests.map((r) =>
+    (r.kind === "download" || r.kind === "delete") && r.kind === kind && /^(0|[1-9]\d*)$/.test(r.id) ? r.id : null,
+  );
+  if (requests.length < 2 || ids.some((id) => id === null)) return Promise.all(requests.map(one));
+  const template = await one(requests[0]);
+  const parts = template.split(`/snapshots/${ids[0]}`);
+  // Not the shape expected (the id twice, or not in the URL): ask for each.
+  if (parts.length !== 2) return [template, ...(await Promise.all(requests.slice(1).map(one)))];
+  return ids.map((id) => parts.join(`/snapshots/${id}`));
+}
+
 // ---------------------------------------------------------------------------
 // Snapshot groups.
 

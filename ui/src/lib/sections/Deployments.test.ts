@@ -439,6 +439,22 @@ describe("Deployments: errors", () => {
     await waitFor(() => expect(within(nodeRow(NODE[0])).getByTestId("copy-curl").textContent?.trim()).toBe("Copied"));
   });
 
+  it("copies a snapshot's every node as curl with one call to the backend", async () => {
+    const { backend } = setup({ connections: [conn()] });
+    await snapshotsTab();
+    const asked = () => backend.calls.filter((c) => c === "requestCurl").length;
+    // Drawing the rows asks nothing.
+    expect(asked()).toBe(0);
+    await fireEvent.click(within(groups()[0]).getByRole("button", { name: "Copy as curl" }));
+    await waitFor(() => expect(writeText).toHaveBeenCalledOnce());
+    expect(asked()).toBe(1);
+    const commands = writeText.mock.calls[0][0].split("\n\n");
+    const ids = nodes().map((n) => n.dataset.id!);
+    expect(ids).toHaveLength(3);
+    expect(commands).toEqual(ids.map((id) => expect.stringMatching(new RegExp(`/snapshots/${id}/download `))));
+    expect(commands.every((c) => c.includes("$LD_API_KEY"))).toBe(true);
+  });
+
   it("says an unreachable Supervisor can't be reached, keeps what the library holds, and retries", async () => {
     const { backend } = setup({ connections: [conn({ unreachable: true }, { inLibrary: 2 })] });
     await fireEvent.click(await screen.findByTestId("deployment-tab-snapshots"));
