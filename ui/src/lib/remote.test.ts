@@ -13,6 +13,7 @@ import {
   deploymentLineError,
   deploymentsText,
   expiresLabel,
+  formatSeconds,
   flattenRows,
   inProgressOf,
   isUnreachable,
@@ -24,6 +25,7 @@ import {
   createTransfers,
   curlCommands,
 } from "./remote";
+import * as remote from "./remote";
 
 const NOW = Date.parse("2026-06-30T12:00:00Z");
 
@@ -89,6 +91,20 @@ describe("times", () => {
     expect(expiresLabel("2026-06-30T17:30:00Z", NOW)).toBe("expires in 5 h");
     expect(expiresLabel("2026-06-28T12:00:00Z", NOW)).toBe("expired 2 d ago");
     expect(expiresLabel(null, NOW)).toBeNull();
+  });
+});
+
+describe("durations", () => {
+  it("formats seconds as formatSeconds, apart from insight's formatDuration (milliseconds)", () => {
+    expect(formatSeconds(11.2)).toBe("12 s");
+    expect(formatSeconds(185)).toBe("3 min");
+    expect(formatSeconds(3_900)).toBe("1 h 5 min");
+    expect(formatSeconds(-1)).toBe("—");
+    // One name, one unit: the seconds one is not called formatDuration, and the rate and
+    // time-left helpers stay inside the download code.
+    expect(Object.keys(remote)).not.toContain("formatDuration");
+    expect(Object.keys(remote)).not.toContain("formatRate");
+    expect(Object.keys(remote)).not.toContain("timeLeft");
   });
 });
 

@@ -127,8 +127,8 @@ export function expiresLabel(at: string | null, now: number): string | null {
   return rel === "just now" ? "expired just now" : `expired ${rel}`;
 }
 
-/** "12 s", "3 min", "1 h 5 min". */
-export function formatDuration(secs: number): string {
+/** "12 s", "3 min", "1 h 5 min" from seconds (insight.ts's formatDuration takes milliseconds). */
+export function formatSeconds(secs: number): string {
   if (!Number.isFinite(secs) || secs < 0) return "—";
   const s = Math.ceil(secs);
   if (s < 60) return `${s} s`;
@@ -138,7 +138,7 @@ export function formatDuration(secs: number): string {
   return m ? `${h} h ${m} min` : `${h} h`;
 }
 
-export function formatRate(bytesPerSec: number): string {
+function formatRate(bytesPerSec: number): string {
   return `${formatBytes(bytesPerSec)}/s`;
 }
 
@@ -390,9 +390,9 @@ export function createTransfers(): TransfersStore {
 export const transfers = createTransfers();
 
 /** "about 12 s left" from what is known: the current node's size and the average of the others. */
-export function timeLeft(remainingBytes: number | null, rate: number): string | null {
+function timeLeft(remainingBytes: number | null, rate: number): string | null {
   if (remainingBytes === null || !(rate > 0)) return null;
-  return `${formatDuration(remainingBytes / rate)} left`;
+  return `${formatSeconds(remainingBytes / rate)} left`;
 }
 
 export interface DownloadOptions {
