@@ -40,6 +40,8 @@ describe("files from outside the app", () => {
     await waitFor(() => expect(screen.getByTestId("open-files-error")).toBeTruthy());
     expect(screen.getByTestId("open-files-error").textContent).toContain("Could not open bad.zip");
     expect(library.snapshot().entries).toHaveLength(1);
+    // Dismiss sits inside the error box, not below it.
+    expect(screen.getByTestId("open-failure").contains(screen.getByTestId("open-files-dismiss"))).toBe(true);
     await fireEvent.click(screen.getByTestId("open-files-dismiss"));
     expect(screen.queryByTestId("open-files-error")).toBeNull();
   });

@@ -2,6 +2,7 @@ import { describe, expect, it, vi } from "vitest";
 import { get, writable } from "svelte/store";
 import { createFakeBackend } from "./backend";
 import type { Backend } from "./backend";
+import type { ApiRequest } from "./bindings/ApiRequest";
 import type { RemoteProgress } from "./bindings/RemoteProgress";
 import type { SnapshotGroup } from "./bindings/SnapshotGroup";
 import { createJobsStore } from "./jobs";
@@ -12,6 +13,7 @@ import {
   deploymentLineError,
   deploymentsText,
   expiresLabel,
+  formatSeconds,
   flattenRows,
   inProgressOf,
   isUnreachable,
@@ -21,7 +23,9 @@ import {
   runCreate,
   runDownload,
   createTransfers,
+  curlCommands,
 } from "./remote";
+import * as remote from "./remote";
 
 const NOW = Date.parse("2026-06-30T12:00:00Z");
 
@@ -90,6 +94,20 @@ describe("times", () => {
   });
 });
 
+describe("durations", () => {
+  it("formats seconds as formatSeconds, apart from insight's formatDuration (milliseconds)", () => {
+    expect(formatSeconds(11.2)).toBe("12 s");
+    expect(formatSeconds(185)).toBe("3 min");
+    expect(formatSeconds(3_900)).toBe("1 h 5 min");
+    expect(formatSeconds(-1)).toBe("—");
+    // One name, one unit: the seconds one is not called formatDuration, and the rate and
+    // time-left helpers stay inside the download code.
+    expect(Object.keys(remote)).not.toContain("formatDuration");
+    expect(Object.keys(remote)).not.toContain("formatRate");
+    expect(Object.keys(remote)).not.toContain("timeLeft");
+  });
+});
+
 describe("rows", () => {
   it("puts a snapshot's nodes under it only when it is expanded", () => {
     const gs = [group("a", 3), group("b", 2)];
@@ -98,6 +116,50 @@ describe("rows", () => {
     const rows = flattenRows(gs, new Set(["a"]));
     expect(rows.filter((r) => r.kind === "node" && r.last).map((r) => r.key)).toEqual(["n:a-2"]);
     expect(libraryCount(gs[0])).toEqual({ held: 1, evicted: 1 });
+  });
+});
+
+describe("curlCommands", () => {
+  const curlOf = (template: (id: string) => string) => {
+    const asked: string[] = [];
+    const backend = {
+      requestCurl: async (_c: string, _d: string, r: ApiRequest) => {
+        const what = r.kind === "download" || r.kind === "delete" ? r.id : r.kind;
+        asked.push(what);
+        return template(what);
+      },
+    } as unknown as Backend;
+    return { backend, asked };
+  };
+  const downloads = (...ids: string[]): ApiRequest[] => ids.map((id) => ({ kind: "download", id }));
+
+  it("asks once for a snapshot's downloads and writes the others with their ids", async () => {
+    const { backend, asked } = curlOf((id) => `curl \\\n  https://s.example/deployments/7/snapshots/${id}/download \\\n  -H "k"`);
+    const out = await curlCommands(backend, "a", "7", downloads("9007199254740993", "9007199254740994", "12"));
+    expect(asked).toEqual(["9007199254740993"]);
+    expect(out).toEqual(["9007199254740993", "9007199254740994", "12"].map((id) => `curl \\\n  https://s.example/deployments/7/snapshots/${id}/download \\\n  -H "k"`));
+  });
+
+  it("does the same for deletes", async () => {
+    const { backend, asked } = curlOf((id) => `curl \\\n  -X DELETE \\\n  https://s.example/deployments/7/snapshots/${id} \\\n  -H "k"`);
+    const out = await curlCommands(backend, "a", "7", [
+      { kind: "delete", id: "12" },
+      { kind: "delete", id: "123" },
+    ]);
+    expect(asked).toEqual(["12"]);
+    expect(out[1]).toBe(`curl \\\n  -X DELETE \\\n  https://s.example/deployments/7/snapshots/123 \\\n  -H "k"`);
+  });
+
+  it("asks for each when the command is not the shape expected, an id is not as Rust writes it, or kinds mix", async () => {
+    const odd = curlOf((id) => `fetch ${id}`);
+    expect(await curlCommands(odd.backend, "a", "7", downloads("1", "2"))).toEqual(["fetch 1", "fetch 2"]);
+    expect(odd.asked).toEqual(["1", "2"]);
+    const bad = curlOf((id) => `curl /snapshots/${id}/download`);
+    await curlCommands(bad.backend, "a", "7", downloads("1", "x y", "007"));
+    expect(bad.asked).toEqual(["1", "x y", "007"]);
+    const mixed = curlOf((id) => `curl /snapshots/${id}/download`);
+    await curlCommands(mixed.backend, "a", "7", [...downloads("1"), { kind: "delete", id: "2" }]);
+    expect(mixed.asked).toEqual(["1", "2"]);
   });
 });
 

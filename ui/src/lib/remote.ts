@@ -127,8 +127,8 @@ export function expiresLabel(at: string | null, now: number): string | null {
   return rel === "just now" ? "expired just now" : `expired ${rel}`;
 }
 
-/** "12 s", "3 min", "1 h 5 min". */
-export function formatDuration(secs: number): string {
+/** "12 s", "3 min", "1 h 5 min" from seconds (insight.ts's formatDuration takes milliseconds). */
+export function formatSeconds(secs: number): string {
   if (!Number.isFinite(secs) || secs < 0) return "—";
   const s = Math.ceil(secs);
   if (s < 60) return `${s} s`;
@@ -138,8 +138,34 @@ export function formatDuration(secs: number): string {
   return m ? `${h} h ${m} min` : `${h} h`;
 }
 
-export function formatRate(bytesPerSec: number): string {
+function formatRate(bytesPerSec: number): string {
   return `${formatBytes(bytesPerSec)}/s`;
+}
+
+/**
+ * Requests as curl commands (key as `$LD_API_KEY`). The downloads (or deletes) of a
+ * snapshot's nodes differ only by the item id in the URL, so for those the backend is asked
+ * once, for the first node, and the others are that command with their id: a thousand nodes
+ * are one IPC call, not a thousand. Anything else (mixed kinds, or ids not written as the
+ * Rust side writes a u64) is asked for one request at a time.
+ */
+export async function curlCommands(
+  backend: Backend,
+  connection: string,
+  deployment: string,
+  requests: readonly ApiRequest[],
+): Promise<string[]> {
+  const one = (r: ApiRequest) => backend.requestCurl(connection, deployment, r);
+  const kind = requests[0]?.kind;
+  const ids = requests.map((r) =>
+    (r.kind === "download" || r.kind === "delete") && r.kind === kind && /^(0|[1-9]\d*)$/.test(r.id) ? r.id : null,
+  );
+  if (requests.length < 2 || ids.some((id) => id === null)) return Promise.all(requests.map(one));
+  const template = await one(requests[0]);
+  const parts = template.split(`/snapshots/${ids[0]}`);
+  // Not the shape expected (the id twice, or not in the URL): ask for each.
+  if (parts.length !== 2) return [template, ...(await Promise.all(requests.slice(1).map(one)))];
+  return ids.map((id) => parts.join(`/snapshots/${id}`));
 }
 
 // ---------------------------------------------------------------------------
@@ -364,9 +390,9 @@ export function createTransfers(): TransfersStore {
 export const transfers = createTransfers();
 
 /** "about 12 s left" from what is known: the current node's size and the average of the others. */
-export function timeLeft(remainingBytes: number | null, rate: number): string | null {
+function timeLeft(remainingBytes: number | null, rate: number): string | null {
   if (remainingBytes === null || !(rate > 0)) return null;
-  return `${formatDuration(remainingBytes / rate)} left`;
+  return `${formatSeconds(remainingBytes / rate)} left`;
 }
 
 export interface DownloadOptions {

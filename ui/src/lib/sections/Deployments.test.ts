@@ -7,7 +7,7 @@ import { bigDeploymentConnections } from "../backend/demo";
 import type { FakeConnectionSpec, FakeRemoteOptions } from "../backend/fake-remote";
 import { createJobsStore } from "../jobs";
 import { createLibraryStore } from "../library";
-import { createTransfers } from "../remote";
+import { connectionsVersion, createTransfers } from "../remote";
 
 const NOW = Date.parse("2026-06-30T12:00:00Z");
 const DEP = "611298765432109056";
@@ -56,6 +56,17 @@ function setup(remote: FakeRemoteOptions, opts: { now?: number } = {}) {
     props: { backend, jobs, library, transfers, changes, libraryChanges, now: opts.now ?? NOW, onopened, onaddconnection },
   });
   return { ...r, backend, jobs, library, transfers, onopened, onaddconnection };
+}
+
+/** Holds every `connectionsList` answer (each computed when asked) until the test releases it. */
+function holdReads(backend: ReturnType<typeof createFakeBackend>) {
+  const held: (() => void)[] = [];
+  const read = backend.connectionsList.bind(backend);
+  backend.connectionsList = () => {
+    const answer = read();
+    return new Promise((resolve) => held.push(() => resolve(answer)));
+  };
+  return held;
 }
 
 const groups = () => screen.queryAllByTestId("snapshot-row");
@@ -204,6 +215,71 @@ describe("Deployments: create", () => {
     expect(notice.textContent).toContain(busy);
     await waitFor(() => expect(groups().find((g) => g.classList.contains("selected"))?.dataset.name).toBe(busy));
     expect(nodes()).toHaveLength(3);
+  });
+});
+
+describe("Deployments: a pane left behind", () => {
+  it("reads nothing more for a deployment once the person switched away, even when a create answers late", async () => {
+    const OTHER = "611298765432109057";
+    const spec = conn({}, { processing: true });
+    spec.deployments.push({ id: OTHER, name: "iggy-staging", plan: "pro", nodes: 1, snapshots: 1 });
+    const { backend } = setup({ connections: [spec], processingMs: 60_000 });
+    await snapshotsTab();
+    // The create waits (a slow Supervisor) and then answers 409: a snapshot is in progress.
+    const create = backend.snapshotCreate.bind(backend);
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    backend.snapshotCreate = async (...args) => {
+      await gate;
+      return create(...args);
+    };
+    const reads: string[] = [];
+    const read = backend.deploymentSnapshots.bind(backend);
+    backend.deploymentSnapshots = (c, d) => {
+      reads.push(d);
+      return read(c, d);
+    };
+    await fireEvent.click(screen.getByTestId("create-snapshot"));
+    await fireEvent.click(screen.getByTestId("create-confirm"));
+    // Meanwhile the person looks at another deployment: the first pane goes.
+    const other = screen.getAllByTestId("deployment-item").find((b) => b.textContent?.includes("iggy-staging"))!;
+    await fireEvent.click(other);
+    await waitFor(() => expect(screen.getByTestId("deployment-pane").dataset.deployment).toBe(OTHER));
+    reads.length = 0;
+    release();
+    // The 409 arrives; the gone pane must neither read a list again nor start following one.
+    await new Promise((r) => setTimeout(r, 1_200));
+    // Only the live pane reads (once: the create's end bumps the changes); the gone pane,
+    // whose props already name the new deployment, reads nothing.
+    expect(reads).toEqual([OTHER]);
+  });
+});
+
+describe("Deployments: reads of the connections that cross", () => {
+  it("keeps the newest list when an older read answers last", async () => {
+    const { backend } = setup({ connections: [conn()] });
+    await screen.findByTestId("deployment-pane");
+    const held = holdReads(backend);
+    connectionsVersion.update((v) => v + 1);
+    await waitFor(() => expect(held).toHaveLength(1));
+    backend.remote.connectionSave({
+      name: "beta",
+      previous: null,
+      label: "",
+      url: "https://b.example",
+      deployments: ["611298765432109099"],
+      key: "k",
+      session_only: false,
+    });
+    connectionsVersion.update((v) => v + 1);
+    await waitFor(() => expect(held).toHaveLength(2));
+    const listed = () => screen.getAllByTestId("nav-connection").map((c) => c.dataset.name);
+    held[1]();
+    await waitFor(() => expect(listed()).toEqual(["acme", "beta"]));
+    // The older answer (without beta) lands last: it is dropped.
+    held[0]();
+    await new Promise((r) => setTimeout(r, 20));
+    expect(listed()).toEqual(["acme", "beta"]);
   });
 });
 
@@ -361,6 +437,22 @@ describe("Deployments: errors", () => {
     await waitFor(() => expect(writeText).toHaveBeenCalledOnce());
     expect(writeText.mock.calls[0][0]).toMatch(new RegExp(`/snapshots/${nodeRow(NODE[0]).dataset.id}/download`));
     await waitFor(() => expect(within(nodeRow(NODE[0])).getByTestId("copy-curl").textContent?.trim()).toBe("Copied"));
+  });
+
+  it("copies a snapshot's every node as curl with one call to the backend", async () => {
+    const { backend } = setup({ connections: [conn()] });
+    await snapshotsTab();
+    const asked = () => backend.calls.filter((c) => c === "requestCurl").length;
+    // Drawing the rows asks nothing.
+    expect(asked()).toBe(0);
+    await fireEvent.click(within(groups()[0]).getByRole("button", { name: "Copy as curl" }));
+    await waitFor(() => expect(writeText).toHaveBeenCalledOnce());
+    expect(asked()).toBe(1);
+    const commands = writeText.mock.calls[0][0].split("\n\n");
+    const ids = nodes().map((n) => n.dataset.id!);
+    expect(ids).toHaveLength(3);
+    expect(commands).toEqual(ids.map((id) => expect.stringMatching(new RegExp(`/snapshots/${id}/download `))));
+    expect(commands.every((c) => c.includes("$LD_API_KEY"))).toBe(true);
   });
 
   it("says an unreachable Supervisor can't be reached, keeps what the library holds, and retries", async () => {
