@@ -10,7 +10,7 @@ use std::io::{BufRead, BufReader};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, bail, Context, Result};
@@ -22,7 +22,36 @@ use crate::workspace;
 const ELEMENT_KEY: &str = "element-6066-11e4-a52e-4f735466cecf";
 
 /// One desktop session at a time: WebKit on 2 cores is slow enough without contention.
-static SERIAL: Mutex<()> = Mutex::new(());
+/// Sessions that mostly wait (a hostile archive held open for 30 s) may run two at a time,
+/// never beside another kind (see [`Launch::paired`]).
+static SESSIONS: RwLock<()> = RwLock::new(());
+static PAIRED: [Mutex<()>; 2] = [Mutex::new(()), Mutex::new(())];
+
+/// A session's turn: alone, or one of two paired ones.
+#[allow(dead_code)] // held for its drop
+enum Turn {
+    Alone(RwLockWriteGuard<'static, ()>),
+    Paired(RwLockReadGuard<'static, ()>, MutexGuard<'static, ()>),
+}
+
+fn take_turn(paired: bool) -> Turn {
+    if !paired {
+        return Turn::Alone(SESSIONS.write().unwrap_or_else(|p| p.into_inner()));
+    }
+    let shared = SESSIONS.read().unwrap_or_else(|p| p.into_inner());
+    loop {
+        for slot in &PAIRED {
+            match slot.try_lock() {
+                Ok(g) => return Turn::Paired(shared, g),
+                Err(std::sync::TryLockError::Poisoned(p)) => {
+                    return Turn::Paired(shared, p.into_inner())
+                }
+                Err(std::sync::TryLockError::WouldBlock) => {}
+            }
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
 
 /// Whether the end-to-end tests can run here: the switch `SNAPDESK_E2E=1` (scripts/test sets
 /// it), Xvfb and WebKitWebDriver on the PATH, tauri-driver installed and the app built.
@@ -254,7 +283,7 @@ pub struct App {
     _xvfb: Xvfb,
     data_dir: tempfile::TempDir,
     _runtime_dir: tempfile::TempDir,
-    _serial: MutexGuard<'static, ()>,
+    _turn: Turn,
 }
 
 /// How to start the app, beyond the defaults.
@@ -266,6 +295,9 @@ pub struct Launch {
     pub args: Vec<String>,
     /// More environment for the app (through tauri-driver, which it inherits).
     pub env: Vec<(String, String)>,
+    /// May run beside one other paired session (tests that mostly hold the app open and
+    /// wait); an ordinary session always runs alone.
+    pub paired: bool,
 }
 
 /// The app binary under test: `SNAPDESK_APP_BIN` (to measure another build, as
@@ -284,7 +316,7 @@ impl App {
 
     /// Starts the app as [`App::launch`] does, with `opts`.
     pub fn launch_with(opts: Launch) -> Result<Self> {
-        let serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+        let turn = take_turn(opts.paired);
         let app_bin = app_bin();
         if !app_bin.exists() {
             bail!(
@@ -350,7 +382,7 @@ impl App {
             _xvfb: xvfb,
             data_dir,
             _runtime_dir: runtime_dir,
-            _serial: serial,
+            _turn: turn,
         };
         app.wait_driver_ready()?;
         let mut args = vec![

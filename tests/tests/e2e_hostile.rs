@@ -146,7 +146,13 @@ fn wait_opened(app: &App, stall: &mut Duration) -> anyhow::Result<(String, Optio
 /// what the viewer ended in (`ready` or the open error's code). Prints a `figure:` line
 /// whatever happens.
 fn open_and_hold(case: &str, path: &Path, frame_says: &[&str]) -> String {
-    let app = App::launch().unwrap();
+    // Two holds may run side by side: each measures its own app's processes, and the holds
+    // are mostly waiting.
+    let app = App::launch_with(Launch {
+        paired: true,
+        ..Default::default()
+    })
+    .unwrap();
     let sampler = Sampler::start(&app);
     let before = app.memory_probe().bytes().unwrap_or(0);
     let started = Instant::now();
