@@ -3,7 +3,7 @@ import { cleanup, fireEvent, render, screen, waitFor, within } from "@testing-li
 import ConnectionsSettings from "./ConnectionsSettings.svelte";
 import { createFakeBackend } from "../backend";
 import type { FakeRemoteOptions } from "../backend/fake-remote";
-import { connectionsVersion } from "../remote";
+import { crossingReads } from "./crossing-reads";
 
 afterEach(() => cleanup());
 
@@ -17,16 +17,6 @@ function setup(remote: FakeRemoteOptions = {}, props: { adding?: boolean } = {})
 }
 
 /** Holds every `connectionsList` answer (each computed when asked) until the test releases it. */
-function holdReads(backend: ReturnType<typeof createFakeBackend>) {
-  const held: (() => void)[] = [];
-  const read = backend.connectionsList.bind(backend);
-  backend.connectionsList = () => {
-    const answer = read();
-    return new Promise((resolve) => held.push(() => resolve(answer)));
-  };
-  return held;
-}
-
 const rows = () => screen.queryAllByTestId("connection-row");
 const row = (name: string) => rows().find((r) => r.dataset.name === name)!;
 
@@ -224,21 +214,8 @@ describe("Settings → Connections: reads that cross", () => {
   it("keeps the newest list when an older read answers last", async () => {
     const { backend } = setup({ connections: [{ name: "acme", url: "https://a.example", deployments: [{ id: "1", name: "x" }] }] });
     await waitFor(() => expect(rows()).toHaveLength(1));
-    const held = holdReads(backend);
     // A save lists again, and so does the watcher when the contexts file changes: two reads.
-    connectionsVersion.update((v) => v + 1);
-    await waitFor(() => expect(held).toHaveLength(1));
-    backend.remote.connectionSave({
-      name: "beta",
-      previous: null,
-      label: "",
-      url: "https://b.example",
-      deployments: ["2"],
-      key: "k",
-      session_only: false,
-    });
-    connectionsVersion.update((v) => v + 1);
-    await waitFor(() => expect(held).toHaveLength(2));
+    const held = await crossingReads(backend, "beta", "2");
     held[1]();
     await waitFor(() => expect(rows()).toHaveLength(2));
     // The older answer (without beta) lands last: it is dropped.

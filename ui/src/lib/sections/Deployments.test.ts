@@ -7,7 +7,8 @@ import { bigDeploymentConnections } from "../backend/demo";
 import type { FakeConnectionSpec, FakeRemoteOptions } from "../backend/fake-remote";
 import { createJobsStore } from "../jobs";
 import { createLibraryStore } from "../library";
-import { connectionsVersion, createTransfers } from "../remote";
+import { createTransfers } from "../remote";
+import { crossingReads } from "../deployments/crossing-reads";
 
 const NOW = Date.parse("2026-06-30T12:00:00Z");
 const DEP = "611298765432109056";
@@ -59,16 +60,6 @@ function setup(remote: FakeRemoteOptions, opts: { now?: number } = {}) {
 }
 
 /** Holds every `connectionsList` answer (each computed when asked) until the test releases it. */
-function holdReads(backend: ReturnType<typeof createFakeBackend>) {
-  const held: (() => void)[] = [];
-  const read = backend.connectionsList.bind(backend);
-  backend.connectionsList = () => {
-    const answer = read();
-    return new Promise((resolve) => held.push(() => resolve(answer)));
-  };
-  return held;
-}
-
 const groups = () => screen.queryAllByTestId("snapshot-row");
 const nodes = () => screen.queryAllByTestId("node-row");
 const nodeRow = (nodeId: string) => nodes().find((r) => r.dataset.nodeId === nodeId)!;
@@ -259,20 +250,7 @@ describe("Deployments: reads of the connections that cross", () => {
   it("keeps the newest list when an older read answers last", async () => {
     const { backend } = setup({ connections: [conn()] });
     await screen.findByTestId("deployment-pane");
-    const held = holdReads(backend);
-    connectionsVersion.update((v) => v + 1);
-    await waitFor(() => expect(held).toHaveLength(1));
-    backend.remote.connectionSave({
-      name: "beta",
-      previous: null,
-      label: "",
-      url: "https://b.example",
-      deployments: ["611298765432109099"],
-      key: "k",
-      session_only: false,
-    });
-    connectionsVersion.update((v) => v + 1);
-    await waitFor(() => expect(held).toHaveLength(2));
+    const held = await crossingReads(backend, "beta", "611298765432109099");
     const listed = () => screen.getAllByTestId("nav-connection").map((c) => c.dataset.name);
     held[1]();
     await waitFor(() => expect(listed()).toEqual(["acme", "beta"]));
