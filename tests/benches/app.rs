@@ -113,12 +113,12 @@ fn main() {
             let t = app
                 .exec(
                     "const n = performance.getEntriesByType('navigation')[0] || performance.timing; \
-                     return [n.responseEnd, n.domInteractive, n.domContentLoadedEventEnd, n.loadEventEnd, document.getElementsByTagName('*').length];",
+                     return [n.responseEnd, n.domInteractive, n.domContentLoadedEventEnd, n.loadEventEnd, document.getElementsByTagName('*').length, n.fetchStart, n.requestStart, n.responseStart];",
                     json!([]),
                 )
                 .expect("timing");
             app.leave_frame().expect("leave");
-            println!("report: page timing (ms from its navigation start): response {}, interactive {}, DOMContentLoaded {}, load {}; {} elements", t[0], t[1], t[2], t[3], t[4]);
+            println!("report: page timing (ms from its navigation start): fetch {}, request {}, first byte {}, response {}, interactive {}, DOMContentLoaded {}, load {}; {} elements", t[5], t[6], t[7], t[0], t[1], t[2], t[3], t[4]);
         }
     }
     println!(
