@@ -264,6 +264,61 @@ mod tests {
     use crate::model::Origin;
 
     #[test]
+    fn a_match_read_from_check_ids_finds_what_the_join_finds() {
+        let tmp = tempfile::tempdir().unwrap();
+        let lib = Library::open(&tmp.path().join("lib")).unwrap();
+        for (n, checks) in [(1, 5), (2, 40), (3, 1)] {
+            let mut r = sample_report(checks, 3);
+            r.node_id = Some(format!("n{n}"));
+            let p = write_archive(&tmp.path().join(format!("{n}.zip")), &r, None).unwrap();
+            let origin = Origin::File {
+                path: p.display().to_string(),
+            };
+            lib.import_file(&p, origin, &Cancel::new()).unwrap();
+        }
+        let conn = lib.lock();
+        // Every check's id tells its entry.
+        let wrong: i64 = conn
+            .query_row(
+                &format!(
+                    "SELECT count(*) FROM checks WHERE id >> {} != entry_id",
+                    crate::db::CHECK_ID_BITS
+                ),
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(wrong, 0);
+        let ids = |q: &Query, covered: bool| -> Vec<i64> {
+            let mut args = Vec::new();
+            let wh = crate::entries::where_clause_with(q, &mut args, covered);
+            let mut st = conn
+                .prepare(&format!("SELECT e.id FROM entries e {wh} ORDER BY e.id"))
+                .unwrap();
+            st.query_map(params_from_iter(args), |r| r.get(0))
+                .unwrap()
+                .collect::<rusqlite::Result<_>>()
+                .unwrap()
+        };
+        let mut nonempty = 0;
+        for text in [
+            "s",
+            "sa",
+            "sample",
+            "kernel",
+            "category:kernel sampl",
+            "nothing_here",
+        ] {
+            let q = Query::parse(text).unwrap();
+            assert!(q.fts_covers_checks(), "{text}");
+            let (fast, join) = (ids(&q, true), ids(&q, false));
+            assert_eq!(fast, join, "{text}");
+            nonempty += usize::from(!fast.is_empty());
+        }
+        assert!(nonempty >= 4, "the queries matched too little to compare");
+    }
+
+    #[test]
     fn one_pass_and_two_statements_answer_alike_on_every_query_sort_and_page() {
         let tmp = tempfile::tempdir().unwrap();
         let lib = Library::open(&tmp.path().join("lib")).unwrap();

@@ -216,6 +216,13 @@ impl Query {
         Some(format!("({text}) AND (category : ({}))", cats.join(" OR ")))
     }
 
+    /// Whether [`Query::fts_narrowed`]'s match says all a check must satisfy (no status
+    /// filter, and any category folded into it), so that its rowids alone answer.
+    pub fn fts_covers_checks(&self) -> bool {
+        let words = |c: &String| c.chars().any(char::is_alphanumeric);
+        self.status.is_empty() && self.category.iter().all(words)
+    }
+
     /// Conditions on the entry `e`, as SQL with `?` parameters.
     pub fn entry_sql(&self, sql: &mut Vec<String>, args: &mut Vec<Value>) {
         let any = |sql: &mut Vec<String>, args: &mut Vec<Value>, vals: &[String], one: &str| {

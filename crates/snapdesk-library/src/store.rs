@@ -401,13 +401,22 @@ fn insert_entry(
     )?;
     let id = tx.last_insert_rowid();
     let mut st = tx.prepare(
-        "INSERT INTO checks (entry_id, check_id, category, title, status, summary, facts)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        "INSERT INTO checks (id, entry_id, check_id, category, title, status, summary, facts)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
     )?;
-    for k in &d.checks {
+    // A check's id tells its entry (see `db::CHECK_ID_BITS`).
+    let max = (1i64 << crate::db::CHECK_ID_BITS) - 1;
+    if d.checks.len() as i64 > max {
+        return Err(LibraryError::Invalid(format!(
+            "a report with {} checks: the library keeps at most {max} per entry",
+            d.checks.len()
+        )));
+    }
+    for (n, k) in d.checks.iter().enumerate() {
         let facts = serde_json::to_string(&k.facts).unwrap_or_else(|_| "[]".into());
+        let check = (id << crate::db::CHECK_ID_BITS) + n as i64 + 1;
         st.execute(params![
-            id, k.check_id, k.category, k.title, k.status, k.summary, facts
+            check, id, k.check_id, k.category, k.title, k.status, k.summary, facts
         ])?;
     }
     Ok(id)
