@@ -52,10 +52,17 @@ fn fill(dir: &Path) -> Result<(), Box<dyn std::error::Error>> {
                 } else {
                     statuses[((s / 100 + c + node) % statuses.len() as i64) as usize]
                 };
+                // A check's id tells its entry, as the import numbers it (migration 6).
                 conn.execute(
-                    "INSERT INTO checks (entry_id, check_id, category, title, status, summary, facts)
-                     VALUES (?1, ?2, 'cat', ?3, ?4, 'summary', '[]')",
-                    rusqlite::params![id, format!("cat.check_{c}"), format!("Check {c}"), status],
+                    "INSERT INTO checks (id, entry_id, check_id, category, title, status, summary, facts)
+                     VALUES (?5, ?1, ?2, 'cat', ?3, ?4, 'summary', '[]')",
+                    rusqlite::params![
+                        id,
+                        format!("cat.check_{c}"),
+                        format!("Check {c}"),
+                        status,
+                        (id << snapdesk_library::db::CHECK_ID_BITS) | (c + 1)
+                    ],
                 )?;
             }
         }

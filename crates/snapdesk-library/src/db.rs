@@ -157,7 +157,38 @@ pub const MIGRATIONS: &[&str] = &[
         VALUES ('delete', old.id, old.check_id, old.category, old.title, old.summary, old.facts);
     END;
     "#,
+    // 7: a check's status in the full-text index, so that a status filter with free text is
+    // one pass over the index too (`status:fail n` joined 50,000 rows per keystroke: 115 to
+    // 175 ms). The indexed value is the status behind U+E000 (`status_key`), a token no free
+    // text can start with (the query drops that character), so typing "fail" still finds the
+    // words, not every failing check.
+    r#"
+    ALTER TABLE checks ADD COLUMN status_key TEXT GENERATED ALWAYS AS (char(57344) || status) VIRTUAL;
+    DROP TRIGGER checks_ai;
+    DROP TRIGGER checks_ad;
+    DROP TABLE checks_fts;
+    CREATE VIRTUAL TABLE checks_fts USING fts5(
+        check_id, category, title, summary, facts, status_key,
+        content='checks', content_rowid='id', prefix='1 2'
+    );
+    INSERT INTO checks_fts(checks_fts) VALUES('rebuild');
+    CREATE TRIGGER checks_ai AFTER INSERT ON checks BEGIN
+        INSERT INTO checks_fts(rowid, check_id, category, title, summary, facts, status_key)
+        VALUES (new.id, new.check_id, new.category, new.title, new.summary, new.facts,
+                new.status_key);
+    END;
+    CREATE TRIGGER checks_ad AFTER DELETE ON checks BEGIN
+        INSERT INTO checks_fts(checks_fts, rowid, check_id, category, title, summary, facts,
+                               status_key)
+        VALUES ('delete', old.id, old.check_id, old.category, old.title, old.summary, old.facts,
+                old.status_key);
+    END;
+    "#,
 ];
+
+/// The character in front of a check's status in the full-text index (migration 7): a
+/// private-use code point, a letter to the tokenizer, that free text never holds.
+pub const STATUS_KEY_MARK: char = '\u{E000}';
 
 /// How many low bits of a check's id number it within its entry (migration 6): an entry holds
 /// at most 2^20 - 1 checks, and `id >> CHECK_ID_BITS` is its entry.
@@ -287,6 +318,22 @@ mod tests {
             .collect::<rusqlite::Result<_>>()
             .unwrap();
         assert_eq!(found, vec![2]);
+        // Migration 7: each status is one token of its own in the index, which the word
+        // "fail" does not match.
+        let by_status = |m: &str| -> i64 {
+            c.query_row(
+                "SELECT count(*) FROM checks_fts WHERE checks_fts MATCH ?1",
+                [m],
+                |r| r.get(0),
+            )
+            .unwrap()
+        };
+        assert_eq!(by_status("status_key : \"\u{E000}fail\""), 1);
+        assert_eq!(
+            by_status("status_key : (\"\u{E000}fail\" OR \"\u{E000}pass\")"),
+            2
+        );
+        assert_eq!(by_status("\"fail\"* OR \"pass\"*"), 0);
         // The triggers came back: a deleted entry's checks leave the index.
         c.execute("DELETE FROM entries WHERE id = 2", []).unwrap();
         let left: i64 = c

@@ -124,7 +124,15 @@ impl Query {
                             | "integrity"
                     )
             }) else {
-                q.text.push(t);
+                // The status mark is the index's own (see `db::STATUS_KEY_MARK`): text
+                // holding it would match statuses, not words.
+                let t: String = t
+                    .chars()
+                    .filter(|c| *c != crate::db::STATUS_KEY_MARK)
+                    .collect();
+                if !t.is_empty() {
+                    q.text.push(t);
+                }
                 continue;
             };
             let list = || {
@@ -199,28 +207,41 @@ impl Query {
     }
 
     /// [`Query::fts`], narrowed inside the full-text index to the checks of the wanted
-    /// categories (the index holds each check's category): the exact `c.category IN (...)`
-    /// condition still decides, but on far fewer rows, each a lookup in `checks`. A category
-    /// with no word character is not narrowed by (its phrase would hold no token).
+    /// statuses (exactly: the index holds each check's status as one token no text makes, see
+    /// `db::STATUS_KEY_MARK`) and categories (approximately: a category's words, not the
+    /// whole category; the exact `c.category IN (...)` condition still decides, on far fewer
+    /// rows). A category with no word character is not narrowed by (its phrase would hold no
+    /// token).
     pub fn fts_narrowed(&self) -> Option<String> {
-        let text = self.fts()?;
-        let words = |c: &String| c.chars().any(char::is_alphanumeric);
-        if self.category.is_empty() || !self.category.iter().all(words) {
-            return Some(text);
+        let mut parts = vec![format!("({})", self.fts()?)];
+        let phrases = |vals: &mut dyn Iterator<Item = String>| -> String {
+            vals.map(|v| format!("\"{}\"", v.replace('"', "\"\"")))
+                .collect::<Vec<_>>()
+                .join(" OR ")
+        };
+        if !self.status.is_empty() {
+            let mut keys = self
+                .status
+                .iter()
+                .map(|s| format!("{}{s}", crate::db::STATUS_KEY_MARK));
+            parts.push(format!("(status_key : ({}))", phrases(&mut keys)));
         }
-        let cats: Vec<String> = self
-            .category
-            .iter()
-            .map(|c| format!("\"{}\"", c.replace('"', "\"\"")))
-            .collect();
-        Some(format!("({text}) AND (category : ({}))", cats.join(" OR ")))
+        let words = |c: &String| c.chars().any(char::is_alphanumeric);
+        if !self.category.is_empty() && self.category.iter().all(words) {
+            let mut cats = self.category.iter().cloned();
+            parts.push(format!("(category : ({}))", phrases(&mut cats)));
+        }
+        if parts.len() == 1 {
+            return self.fts();
+        }
+        Some(parts.join(" AND "))
     }
 
-    /// Whether [`Query::fts_narrowed`]'s match says all a check must satisfy (no status
-    /// filter, and any category folded into it), so that its rowids alone answer.
+    /// Whether [`Query::fts_narrowed`]'s match says all a check must satisfy, so that its
+    /// rowids alone answer: its status part is exact, its category part is not (a phrase
+    /// "kernel" also matches the category "Kernel parameters").
     pub fn fts_covers_checks(&self) -> bool {
-        let words = |c: &String| c.chars().any(char::is_alphanumeric);
-        self.status.is_empty() && self.category.iter().all(words)
+        self.category.is_empty()
     }
 
     /// Conditions on the entry `e`, as SQL with `?` parameters.
@@ -352,6 +373,19 @@ mod tests {
         let q = Query::parse("late category:-").unwrap();
         assert_eq!(q.fts_narrowed().unwrap(), "\"late\"*");
         assert_eq!(Query::parse("category:os").unwrap().fts_narrowed(), None);
+    }
+
+    #[test]
+    fn statuses_narrow_the_match_with_tokens_text_cannot_make() {
+        let q = Query::parse("late status:fail,warn").unwrap();
+        assert_eq!(
+            q.fts_narrowed().unwrap(),
+            "(\"late\"*) AND (status_key : (\"\u{E000}fail\" OR \"\u{E000}warn\"))"
+        );
+        assert!(q.fts_covers_checks());
+        // Typed (or pasted) text loses the index's status mark.
+        let q = Query::parse("\u{E000}fail x\u{E000} \u{E000}").unwrap();
+        assert_eq!(q.text, ["fail", "x"]);
     }
 
     #[test]
