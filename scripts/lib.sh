@@ -14,7 +14,8 @@ TEST_PKGS=(xvfb xauth webkit2gtk-driver imagemagick dbus gnome-keyring keyutils
            unzip zip openssl iproute2 procps chromium xdotool xclip
            python3-gi gir1.2-webkit2-4.1)
 
-log() { printf '\033[1;34m==>\033[0m %s\n' "$*" >&2; }
+# Each line says how long the script has run (bash's SECONDS), to see where the time goes.
+log() { printf '\033[1;34m==>\033[0m [%ss] %s\n' "$SECONDS" "$*" >&2; }
 die() { printf '\033[1;31merror:\033[0m %s\n' "$*" >&2; exit 1; }
 
 as_root() {
