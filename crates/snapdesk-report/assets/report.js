@@ -19,7 +19,13 @@
   function report() {
     if (!dataRead) {
       dataRead = true;
-      try { data = JSON.parse($("#snapdesk-report").textContent); } catch (e) { data = null; }
+      // The data comes in pieces (one element of megabytes is slow to build): the element
+      // with the id, then each next sibling of class snapdesk-more.
+      var parts = [], el = $("#snapdesk-report");
+      for (var n = el; n && (n === el || n.classList.contains("snapdesk-more")); n = n.nextElementSibling) {
+        parts.push(n.textContent);
+      }
+      try { data = JSON.parse(parts.join("")); } catch (e) { data = null; }
     }
     return data;
   }

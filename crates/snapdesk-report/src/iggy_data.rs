@@ -180,10 +180,8 @@ pub fn script_safe_json(s: &IggyDataSection) -> String {
 
 /// Reads the section back from a rendered report, when it has one.
 pub fn extract(html: &str) -> Option<IggyDataSection> {
-    let open = format!("<script type=\"application/json\" id=\"{IGGY_DATA_ELEMENT_ID}\">");
-    let start = html.find(&open)? + open.len();
-    let end = start + html[start..].find("</script>")?;
-    serde_json::from_str(&html[start..end]).ok()
+    let json = crate::render::read_data_element(html, IGGY_DATA_ELEMENT_ID)?;
+    serde_json::from_str(&json).ok()
 }
 
 #[cfg(test)]

@@ -112,14 +112,10 @@ pub struct ParsedReport {
     pub notes: Vec<String>,
 }
 
-/// Finds the embedded JSON of a Snapdesk report without building a DOM. The renderer
-/// escapes every `<` inside it, so the first `</script>` after the opening tag closes it.
-fn embedded_json(html: &str) -> Option<&str> {
-    let marker = format!("id=\"{DATA_ELEMENT_ID}\">");
-    let at = html.rfind(&marker)?;
-    let start = at + marker.len();
-    let len = html[start..].find("</script>")?;
-    Some(&html[start..start + len])
+/// Finds the embedded JSON of a Snapdesk report without building a DOM (its pieces joined,
+/// see `render::write_data_element`).
+fn embedded_json(html: &str) -> Option<String> {
+    crate::render::read_data_element(html, DATA_ELEMENT_ID)
 }
 
 /// Parses any HTML report with the default caps and no deadline.
@@ -135,7 +131,7 @@ pub fn parse_with(
 ) -> Result<ParsedReport, ParseError> {
     let (elements, tables_in_source) = count_tags(html);
     if let Some(json) = embedded_json(html) {
-        let report: Report = serde_json::from_str(json)?;
+        let report: Report = serde_json::from_str(&json)?;
         if report.format_version > crate::model::FORMAT_VERSION {
             return Err(ParseError::NewerFormat(report.format_version));
         }

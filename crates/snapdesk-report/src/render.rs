@@ -36,6 +36,64 @@ fn esc(s: &str) -> String {
     o
 }
 
+/// The largest piece of embedded data in one `<script type="application/json">` element,
+/// bytes. WebKit grows a script element's text by copying it whole for each piece of the
+/// page that arrives, so one element of megabytes cost a page served in pieces (the viewer's
+/// protocol) 300 ms more than the same page given at once; pieces of this size cost nothing.
+pub const DATA_PART_BYTES: usize = 32 * 1024;
+
+/// The class of the elements that continue a data element, in order, right after it.
+pub const DATA_MORE_CLASS: &str = "snapdesk-more";
+
+/// Writes `json` (already script-safe) as the data element `id`, split into elements of at
+/// most [`DATA_PART_BYTES`]: the first carries the id, each next one [`DATA_MORE_CLASS`].
+/// Readers join the texts ([`read_data_element`], and `report.js` in the page).
+pub fn write_data_element(out: &mut String, id: &str, json: &str) {
+    let mut rest = json;
+    let mut first = true;
+    loop {
+        let mut cut = rest.len().min(DATA_PART_BYTES);
+        while !rest.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        let (part, tail) = rest.split_at(cut);
+        if first {
+            let _ = write!(out, "<script type=\"application/json\" id=\"{id}\">");
+        } else {
+            let _ = write!(
+                out,
+                "<script type=\"application/json\" class=\"{DATA_MORE_CLASS}\">"
+            );
+        }
+        out.push_str(part);
+        out.push_str("</script>");
+        first = false;
+        rest = tail;
+        if rest.is_empty() {
+            break;
+        }
+    }
+}
+
+/// The text of the data element `id` written by [`write_data_element`] (or a single element
+/// of an older page), its pieces joined, found without building a DOM: the data holds no
+/// `<`, so the first `</script>` after each opening tag closes it.
+pub fn read_data_element(html: &str, id: &str) -> Option<String> {
+    let marker = format!("<script type=\"application/json\" id=\"{id}\">");
+    let more = format!("<script type=\"application/json\" class=\"{DATA_MORE_CLASS}\">");
+    let mut at = html.rfind(&marker)? + marker.len();
+    let mut text = String::new();
+    loop {
+        let len = html[at..].find("</script>")?;
+        text.push_str(&html[at..at + len]);
+        at += len + "</script>".len();
+        match html[at..].strip_prefix(more.as_str()) {
+            Some(_) => at += more.len(),
+            None => return Some(text),
+        }
+    }
+}
+
 /// JSON that is safe inside `<script>`: every `<` becomes `\u003c`, so neither `</script>`
 /// nor `<!--` can end or confuse the element. `JSON.parse` and serde read it unchanged.
 pub fn script_safe_json(report: &Report) -> String {
@@ -317,22 +375,64 @@ pub fn render_with(report: &Report, iggy: Option<&IggyDataSection>) -> String {
     );
     out.push_str(". This file is self-contained and makes no network requests.</footer>");
     if let Some(section) = iggy {
-        let _ = write!(
-            out,
-            "<script type=\"application/json\" id=\"{IGGY_DATA_ELEMENT_ID}\">{}</script>",
-            iggy_data::script_safe_json(section)
+        write_data_element(
+            &mut out,
+            IGGY_DATA_ELEMENT_ID,
+            &iggy_data::script_safe_json(section),
         );
     }
-    let _ = writeln!(
-        out,
-        "<script type=\"application/json\" id=\"{DATA_ELEMENT_ID}\">{}</script><script>{JS}</script></body></html>",
-        script_safe_json(report)
-    );
+    write_data_element(&mut out, DATA_ELEMENT_ID, &script_safe_json(report));
+    let _ = writeln!(out, "<script>{JS}</script></body></html>");
     out
 }
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn large_data_is_written_in_pieces_a_browser_and_the_reader_join_back() {
+        // Megabytes of data with multi-byte characters across the cuts, and a `<` in it.
+        let lines: Vec<String> = (0..30_000)
+            .map(|i| format!("ünïcödé line {i} </script> \u{2028}"))
+            .collect();
+        let report = report_with_lines(lines);
+        let html = render(&report);
+        let doc = scraper::Html::parse_document(&html);
+        let data: Vec<_> = doc
+            .select(&scraper::Selector::parse("script[type='application/json']").unwrap())
+            .collect();
+        assert!(data.len() > 20, "{} pieces", data.len());
+        assert_eq!(data[0].value().attr("id"), Some(DATA_ELEMENT_ID));
+        let mut joined = String::new();
+        for (i, piece) in data.iter().enumerate() {
+            let text: String = piece.text().collect();
+            assert!(
+                text.len() <= DATA_PART_BYTES,
+                "piece {i}: {} bytes",
+                text.len()
+            );
+            if i > 0 {
+                assert_eq!(piece.value().attr("class"), Some(DATA_MORE_CLASS));
+            }
+            joined.push_str(&text);
+        }
+        let from_dom: Report = serde_json::from_str(&joined).unwrap();
+        assert_eq!(from_dom, report);
+        // Our reader joins them the same way; the report parses whole.
+        assert_eq!(
+            read_data_element(&html, DATA_ELEMENT_ID).as_deref(),
+            Some(joined.as_str())
+        );
+        assert_eq!(crate::parse::parse(&html).unwrap().report, Some(report));
+    }
+
+    #[test]
+    fn a_page_with_its_data_in_one_element_still_reads() {
+        let html = "<body><script type=\"application/json\" id=\"x\">{\"a\":1}</script>\
+                    <script type=\"application/json\" class=\"other\">2</script></body>";
+        assert_eq!(read_data_element(html, "x").as_deref(), Some("{\"a\":1}"));
+        assert_eq!(read_data_element(html, "y"), None);
+    }
+
     use super::*;
 
     #[test]

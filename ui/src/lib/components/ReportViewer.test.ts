@@ -187,6 +187,29 @@ describe("checks beside the report", () => {
     expect((items[2] as HTMLButtonElement).disabled).toBe(true);
   });
 
+  it("draws the first rows while the report loads and every row once it has", async () => {
+    const many: OpenedReport = {
+      ...opened,
+      checks: Array.from({ length: 200 }, (_, i) => ({
+        id: `kernel.c${i}`,
+        category: "kernel",
+        title: `Check ${i}`,
+        status: "pass" as const,
+        summary: "",
+        anchor: `check-kernel.c${i}`,
+      })),
+    };
+    const { frame } = setup({ opened: many });
+    expect(screen.getAllByTestId("check-item")).toHaveLength(60);
+    // A filter already reaches every check.
+    await fireEvent.input(screen.getByTestId("check-filter"), { target: { value: "Check 199" } });
+    expect(screen.getAllByTestId("check-item").map((i) => i.dataset.check)).toEqual(["kernel.c199"]);
+    await fireEvent.input(screen.getByTestId("check-filter"), { target: { value: "" } });
+    await fireEvent.load(frame);
+    expect(screen.getAllByTestId("check-item")).toHaveLength(200);
+    expect(screen.getByText("200")).toBeTruthy();
+  });
+
   it("filters by status and text, and starts at a check when asked", async () => {
     render(ReportViewer, { props: { opened: withChecks, onback: () => {}, focusCheck: "certificates.expiry" } });
     const frame = screen.getByTestId("report-frame") as HTMLIFrameElement;
