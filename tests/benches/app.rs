@@ -149,6 +149,13 @@ fn open_five(app: &App, dir: &Path, checks: usize) -> Vec<f64> {
                 )
                 .expect("timing");
             app.leave_frame().expect("leave");
+            let rows = app
+                .exec(
+                    "return [document.querySelectorAll('[data-testid=check-item]').length, document.querySelector('[data-testid=check-list]')?.clientHeight];",
+                    json!([]),
+                )
+                .expect("rows");
+            println!("report: {checks} checks: the check panel draws {} rows (list {} px high)", rows[0], rows[1]);
             let nav = t[6].as_f64().unwrap_or(0.0) - t0_epoch;
             println!("report: {checks} checks: the frame's navigation starts {nav:.0} ms after Open; then (ms from it) first byte {}, response {}, interactive {}, DOMContentLoaded {}, load {}; {} elements", t[5], t[0], t[1], t[2], t[3], t[4]);
         }
@@ -236,6 +243,11 @@ fn main() {
         // Back to the whole list between phrases.
         let _ = app.exec_async(TYPE_AND_WAIT, json!([""]));
     }
+    let all: Vec<String> = slowest
+        .iter()
+        .map(|(ms, q)| format!("{q:?} {ms:.0}"))
+        .collect();
+    println!("report: every keystroke (ms): {}", all.join(", "));
     slowest.sort_by(|a, b| b.0.total_cmp(&a.0));
     let worst: Vec<String> = slowest
         .iter()

@@ -187,10 +187,10 @@ describe("checks beside the report", () => {
     expect((items[2] as HTMLButtonElement).disabled).toBe(true);
   });
 
-  it("draws the first rows while the report loads and every row once it has", async () => {
+  it("draws only the rows in view of a long list, and the keys reach every check", async () => {
     const many: OpenedReport = {
       ...opened,
-      checks: Array.from({ length: 200 }, (_, i) => ({
+      checks: Array.from({ length: 1200 }, (_, i) => ({
         id: `kernel.c${i}`,
         category: "kernel",
         title: `Check ${i}`,
@@ -199,15 +199,40 @@ describe("checks beside the report", () => {
         anchor: `check-kernel.c${i}`,
       })),
     };
-    const { frame } = setup({ opened: many });
-    expect(screen.getAllByTestId("check-item")).toHaveLength(60);
-    // A filter already reaches every check.
-    await fireEvent.input(screen.getByTestId("check-filter"), { target: { value: "Check 199" } });
-    expect(screen.getAllByTestId("check-item").map((i) => i.dataset.check)).toEqual(["kernel.c199"]);
-    await fireEvent.input(screen.getByTestId("check-filter"), { target: { value: "" } });
-    await fireEvent.load(frame);
-    expect(screen.getAllByTestId("check-item")).toHaveLength(200);
-    expect(screen.getByText("200")).toBeTruthy();
+    setup({ opened: many });
+    const items = screen.getAllByTestId("check-item");
+    expect(items.length).toBeGreaterThan(10);
+    expect(items.length).toBeLessThan(40);
+    expect(screen.getByText("1200")).toBeTruthy();
+    // One row is reached by Tab; End goes to the last check, drawn and focused.
+    expect(items.filter((i) => i.tabIndex === 0).map((i) => i.dataset.check)).toEqual(["kernel.c0"]);
+    await fireEvent.keyDown(items[0], { key: "End" });
+    await tick();
+    expect((document.activeElement as HTMLElement).dataset.check).toBe("kernel.c1199");
+    await fireEvent.keyDown(document.activeElement!, { key: "ArrowUp" });
+    await tick();
+    expect((document.activeElement as HTMLElement).dataset.check).toBe("kernel.c1198");
+    // A filter reaches every check, and starts again at the top.
+    await fireEvent.input(screen.getByTestId("check-filter"), { target: { value: "Check 1199" } });
+    expect(screen.getAllByTestId("check-item").map((i) => i.dataset.check)).toEqual(["kernel.c1199"]);
+  });
+
+  it("scrolls the check it was opened at into view", () => {
+    const many: OpenedReport = {
+      ...opened,
+      checks: Array.from({ length: 500 }, (_, i) => ({
+        id: `kernel.c${i}`,
+        category: "kernel",
+        title: `Check ${i}`,
+        status: "pass" as const,
+        summary: "",
+        anchor: `check-kernel.c${i}`,
+      })),
+    };
+    render(ReportViewer, { props: { opened: many, onback: () => {}, focusCheck: "kernel.c400" } });
+    const row = screen.getAllByTestId("check-item").find((i) => i.dataset.check === "kernel.c400");
+    expect(row?.classList.contains("current")).toBe(true);
+    expect(row?.tabIndex).toBe(0);
   });
 
   it("filters by status and text, and starts at a check when asked", async () => {
