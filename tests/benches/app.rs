@@ -155,7 +155,10 @@ fn open_five(app: &App, dir: &Path, checks: usize) -> Vec<f64> {
                     json!([]),
                 )
                 .expect("rows");
-            println!("report: {checks} checks: the check panel draws {} rows (list {} px high)", rows[0], rows[1]);
+            println!(
+                "report: {checks} checks: the check panel draws {} rows (list {} px high)",
+                rows[0], rows[1]
+            );
             let nav = t[6].as_f64().unwrap_or(0.0) - t0_epoch;
             println!("report: {checks} checks: the frame's navigation starts {nav:.0} ms after Open; then (ms from it) first byte {}, response {}, interactive {}, DOMContentLoaded {}, load {}; {} elements", t[5], t[0], t[1], t[2], t[3], t[4]);
         }

@@ -51,6 +51,30 @@ fn a_collected_report_renders_and_runs_in_the_sandboxed_frame() {
         Some("allow-scripts")
     );
     app.screenshot("viewer-report").unwrap();
+    // The viewer fills the window and no more: the page does not scroll, the check panel
+    // and the frame scroll on their own, and the panel draws only the rows in view.
+    let fit = app
+        .exec(
+            "const main = document.getElementById('main'); \
+             const list = document.querySelector('[data-testid=check-list]'); \
+             const frame = document.querySelector('[data-testid=report-frame]'); \
+             return [main.scrollHeight - main.clientHeight, list.scrollHeight > list.clientHeight, \
+                     frame.getBoundingClientRect().bottom <= window.innerHeight, \
+                     document.querySelectorAll('[data-testid=check-item]').length, \
+                     +document.querySelector('[data-testid=viewer-checks]').textContent.split(' ')[0]];",
+            json!([]),
+        )
+        .unwrap();
+    assert_eq!(fit[0], 0, "the page scrolls under the viewer: {fit}");
+    assert_eq!(
+        fit[1], true,
+        "the check list does not scroll on its own: {fit}"
+    );
+    assert_eq!(fit[2], true, "the frame reaches past the window: {fit}");
+    assert!(
+        fit[3].as_u64().unwrap() < fit[4].as_u64().unwrap(),
+        "every check is drawn: {fit}"
+    );
 
     app.enter_frame(&frame).unwrap();
     // The report's own script ran: it counts the checks it shows.
