@@ -96,6 +96,9 @@ pub struct Connector {
     paths: AppPaths,
     session_keys: Mutex<HashMap<String, String>>,
     permissions: Mutex<HashMap<(String, u64), Permissions>>,
+    /// Deployment names already recorded (or found) in the contexts file this session: a
+    /// processing snapshot's polls view the deployment every few seconds.
+    names_known: Mutex<std::collections::HashSet<(String, u64, String)>>,
     demo: tokio::sync::Mutex<Option<Demo>>,
     demo_seen: Mutex<Option<(String, Vec<KnownDeployment>)>>,
 }
@@ -106,6 +109,7 @@ impl Connector {
             paths,
             session_keys: Mutex::default(),
             permissions: Mutex::default(),
+            names_known: Mutex::default(),
             demo: tokio::sync::Mutex::new(None),
             demo_seen: Mutex::default(),
         }
@@ -463,6 +467,24 @@ impl Connector {
         if connection == DEMO || name.is_empty() {
             return Ok(());
         }
+        let key = (connection.to_owned(), deployment, name.to_owned());
+        if self
+            .names_known
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .contains(&key)
+        {
+            return Ok(());
+        }
+        self.record_name(connection, deployment, name)?;
+        self.names_known
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(key);
+        Ok(())
+    }
+
+    fn record_name(&self, connection: &str, deployment: u64, name: &str) -> Result<()> {
         let file = self.paths.contexts_file();
         let mut all = Contexts::load(&file)?;
         let Some(ctx) = all.contexts.get_mut(connection) else {
@@ -500,5 +522,50 @@ fn plan_of(p: snapdesk_emulator::Plan) -> Plan {
         snapdesk_emulator::Plan::Basic => Plan::Basic,
         snapdesk_emulator::Plan::Pro => Plan::Pro,
         snapdesk_emulator::Plan::Enterprise => Plan::Enterprise,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use snapdesk_api::contexts::{Context, KnownDeployment};
+
+    #[test]
+    fn a_deployment_name_is_recorded_once_and_not_read_again_each_poll() {
+        let tmp = tempfile::tempdir().unwrap();
+        let paths = AppPaths::under(tmp.path());
+        let file = paths.contexts_file();
+        let mut all = Contexts::default();
+        all.contexts.insert(
+            "prod".into(),
+            Context {
+                label: String::new(),
+                url: "http://127.0.0.1:1".into(),
+                deployments: vec![KnownDeployment {
+                    id: "5".into(),
+                    name: String::new(),
+                    plan: None,
+                }],
+            },
+        );
+        all.save(&file).unwrap();
+        let c = Connector::new(paths);
+        c.remember_name("prod", 5, "events").unwrap();
+        let saved = Contexts::load(&file).unwrap();
+        assert_eq!(saved.contexts["prod"].deployments[0].name, "events");
+        // Known now: a later view does not read or write the file (a person cleared the
+        // name meanwhile: it stays cleared until the API says another name).
+        all.save(&file).unwrap();
+        c.remember_name("prod", 5, "events").unwrap();
+        assert_eq!(
+            Contexts::load(&file).unwrap().contexts["prod"].deployments[0].name,
+            ""
+        );
+        // A name the session has not seen is read and recorded as before.
+        c.remember_name("prod", 5, "renamed").unwrap();
+        assert_eq!(
+            Contexts::load(&file).unwrap().contexts["prod"].deployments[0].name,
+            "renamed"
+        );
     }
 }

@@ -236,7 +236,9 @@ export function beforeAfter(x: Entry, y: Entry): [Entry, Entry] {
 // ---------------------------------------------------------------------------
 // The catalog store: sparse pages of the current match.
 
-export const PAGE_SIZE = 200;
+// A page is about four screens of rows: every keystroke fetches the first page, and 200
+// entries were twice the bytes to encode, carry and decode for the same screen.
+export const PAGE_SIZE = 100;
 
 export type CatalogPhase = "loading" | "ready" | "error";
 
