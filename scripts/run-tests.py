@@ -13,7 +13,8 @@ binaries:
 Each binary runs as `cargo test` would run it: from its package's directory, with the
 `CARGO_*` variables cargo sets, and `--test-threads=2`. Its whole output is printed in one
 block when it ends, under cargo's own `Running <source> (<binary>)` line, so that the log reads
-like cargo's (scripts/lib.sh summarises it). Exits 1 if any binary failed, after running all.
+like cargo's (scripts/lib.sh summarises it). Then the doc tests (`cargo test --doc`). Exits 1
+if any binary or doc test failed, or a binary could not be run, after running all.
 
 Usage: run-tests.py [cargo test options...]   (the binaries are built first, with --no-run)
 """
@@ -137,18 +138,36 @@ def main() -> int:
         with lock:
             return queue.pop(0) if queue else None
 
+    ran = []
+
     def lane(own):
         while True:
             job = take(own) or take(plain)
             if job is None:
                 return
-            run(job)
+            # Whatever goes wrong here fails the run; the lane goes on with the next binary.
+            try:
+                run(job)
+            except BaseException as e:  # noqa: BLE001
+                with lock:
+                    failed.append(f"{job['package']} {job['name']} (could not run: {e!r})")
+            with lock:
+                ran.append(job["name"])
 
     lanes = [threading.Thread(target=lane, args=(q,)) for q in (hostile, desktop)]
     for t in lanes:
         t.start()
     for t in lanes:
         t.join()
+    if len(ran) != len(jobs):
+        failed.append(f"only {len(ran)} of {len(jobs)} test binaries ran")
+    # The documentation's examples, as `cargo test` runs them after the binaries.
+    doc = subprocess.run(
+        ["cargo", "test", "--doc", *cargo_args], stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+    )
+    sys.stdout.write(doc.stdout.decode("utf-8", "replace"))
+    if doc.returncode != 0:
+        failed.append(f"doc tests (exit {doc.returncode})")
     if failed:
         sys.stdout.write("error: test binaries failed:\n  " + "\n  ".join(failed) + "\n")
         return 1

@@ -58,8 +58,10 @@ fn a_collected_report_renders_and_runs_in_the_sandboxed_frame() {
             "const main = document.getElementById('main'); \
              const list = document.querySelector('[data-testid=check-list]'); \
              const frame = document.querySelector('[data-testid=report-frame]'); \
-             return [main.scrollHeight - main.clientHeight, list.scrollHeight > list.clientHeight, \
-                     frame.getBoundingClientRect().bottom <= window.innerHeight, \
+             const f = frame.getBoundingClientRect(), l = list.getBoundingClientRect(); \
+             return [main.scrollHeight - main.clientHeight, \
+                     list.scrollHeight > list.clientHeight && l.bottom <= window.innerHeight && l.height > 100, \
+                     f.bottom <= window.innerHeight && f.height > window.innerHeight / 2, \
                      document.querySelectorAll('[data-testid=check-item]').length, \
                      +document.querySelector('[data-testid=viewer-checks]').textContent.split(' ')[0]];",
             json!([]),

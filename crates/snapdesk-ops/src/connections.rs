@@ -459,6 +459,11 @@ impl Connector {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .retain(|(c, _), _| c != connection);
+        // A saved or removed connection's deployments are read from the file again.
+        self.names_known
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .retain(|(c, _, _)| c != connection);
     }
 
     /// Records a deployment's name from the API in the context, when the context has none
@@ -476,32 +481,38 @@ impl Connector {
         {
             return Ok(());
         }
-        self.record_name(connection, deployment, name)?;
-        self.names_known
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(key);
+        // Only a name the file now holds is remembered: a deployment the context does not
+        // know yet is looked at again on its next view.
+        if self.record_name(connection, deployment, name)? {
+            self.names_known
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .insert(key);
+        }
         Ok(())
     }
 
-    fn record_name(&self, connection: &str, deployment: u64, name: &str) -> Result<()> {
+    /// Writes the name when the context knows the deployment without one; whether the file
+    /// holds that name afterwards.
+    fn record_name(&self, connection: &str, deployment: u64, name: &str) -> Result<bool> {
         let file = self.paths.contexts_file();
         let mut all = Contexts::load(&file)?;
         let Some(ctx) = all.contexts.get_mut(connection) else {
-            return Ok(());
+            return Ok(false);
         };
         if ctx.deployments.iter().any(|d| d.name == name) {
-            return Ok(());
+            return Ok(true);
         }
         let Some(d) = ctx
             .deployments
             .iter_mut()
             .find(|d| d.id_u64().ok() == Some(deployment) && d.name.is_empty())
         else {
-            return Ok(());
+            return Ok(false);
         };
         d.name = name.to_owned();
-        all.save(&file)
+        all.save(&file)?;
+        Ok(true)
     }
 }
 
@@ -560,6 +571,24 @@ mod tests {
         assert_eq!(
             Contexts::load(&file).unwrap().contexts["prod"].deployments[0].name,
             ""
+        );
+        // A deployment the context does not know is not remembered: once added, its name is
+        // recorded.
+        c.remember_name("prod", 6, "other").unwrap();
+        all.contexts
+            .get_mut("prod")
+            .unwrap()
+            .deployments
+            .push(KnownDeployment {
+                id: "6".into(),
+                name: String::new(),
+                plan: None,
+            });
+        all.save(&file).unwrap();
+        c.remember_name("prod", 6, "other").unwrap();
+        assert_eq!(
+            Contexts::load(&file).unwrap().contexts["prod"].deployments[1].name,
+            "other"
         );
         // A name the session has not seen is read and recorded as before.
         c.remember_name("prod", 5, "renamed").unwrap();

@@ -169,6 +169,10 @@ export class VirtualWindow {
   #scrollTo(next: number) {
     if (next === this.scrollTop) return;
     this.scrollTop = next;
-    if (this.element) this.element.scrollTop = next;
+    if (this.element) {
+      this.element.scrollTop = next;
+      // The element may clamp it (not laid out yet, or shorter): keep what it really shows.
+      if (this.element.clientHeight > 0) this.scrollTop = this.element.scrollTop;
+    }
   }
 }

@@ -184,7 +184,14 @@ describe("checks beside the report", () => {
     const frame = screen.getByTestId("report-frame") as HTMLIFrameElement;
     expect(frame.getAttribute("src")).toBe("report://localhost/t1/#check-kernel.swappiness");
     // A check the report has no place for cannot be jumped to.
-    expect((items[2] as HTMLButtonElement).disabled).toBe(true);
+    expect(items[2].getAttribute("aria-disabled")).toBe("true");
+    await fireEvent.click(items[2]);
+    expect(frame.getAttribute("src")).toBe("report://localhost/t1/#check-kernel.swappiness");
+    // ...yet the keys walk through it: ArrowUp from it reaches the row above.
+    items[2].focus();
+    await fireEvent.keyDown(items[2], { key: "ArrowUp" });
+    await tick();
+    expect((document.activeElement as HTMLElement).dataset.check).toBe("kernel.swappiness");
   });
 
   it("draws only the rows in view of a long list, and the keys reach every check", async () => {
@@ -212,6 +219,13 @@ describe("checks beside the report", () => {
     await fireEvent.keyDown(document.activeElement!, { key: "ArrowUp" });
     await tick();
     expect((document.activeElement as HTMLElement).dataset.check).toBe("kernel.c1198");
+    // Scrolled back to the top by the wheel: Tab still reaches the list, at its first row.
+    const viewport = screen.getByTestId("check-list");
+    viewport.scrollTop = 0;
+    await fireEvent.scroll(viewport);
+    await tick();
+    const tabbable = screen.getAllByTestId("check-item").filter((i) => i.tabIndex === 0);
+    expect(tabbable.map((i) => i.dataset.check)).toEqual(["kernel.c0"]);
     // A filter reaches every check, and starts again at the top.
     await fireEvent.input(screen.getByTestId("check-filter"), { target: { value: "Check 1199" } });
     expect(screen.getAllByTestId("check-item").map((i) => i.dataset.check)).toEqual(["kernel.c1199"]);
