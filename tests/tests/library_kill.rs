@@ -206,7 +206,10 @@ fn kill_9_of_a_download_into_the_library_at_random_moments_leaves_it_consistent(
             "/_admin/faults",
             r#"{"count": 1, "kind": "throttle", "bytes_per_sec": 2000000, "path_prefix": "/_storage"}"#,
         );
-        let at = Duration::from_millis(rng.below(2500));
+        // Within the transfer and the steps after it (a kill past them finds the process
+        // gone): about 8 in 10 land, so the check below holds but for a 1 in 10,000 chance.
+        // Up to 2.5 s, 6 in 10 landed and 10 of 20 failed one run in 8.
+        let at = Duration::from_millis(rng.below(1800));
         let mut cmd = snapdesk(&home);
         cmd.env("LD_API_KEY", &key)
             .args(["snapshots", "download", "--snapshot", &id]);
@@ -228,8 +231,9 @@ fn kill_9_of_a_download_into_the_library_at_random_moments_leaves_it_consistent(
         expected = assert_consistent(&home, &format!("round {i}, after the retry"));
         assert_eq!(expected, i + 1);
     }
+    eprintln!("{killed} of {rounds} kills landed mid-download");
     assert!(
-        killed >= rounds / 2,
+        killed >= rounds / 3,
         "only {killed} kills landed mid-download"
     );
 }
