@@ -164,6 +164,21 @@ describe("ReportViewer", () => {
   });
 });
 
+/** The report with `n` passing checks, each with a place in the report. */
+function withManyChecks(n: number): OpenedReport {
+  return {
+    ...opened,
+    checks: Array.from({ length: n }, (_, i) => ({
+      id: `kernel.c${i}`,
+      category: "kernel",
+      title: `Check ${i}`,
+      status: "pass" as const,
+      summary: "",
+      anchor: `check-kernel.c${i}`,
+    })),
+  };
+}
+
 describe("checks beside the report", () => {
   const withChecks: OpenedReport = {
     ...opened,
@@ -195,17 +210,7 @@ describe("checks beside the report", () => {
   });
 
   it("draws only the rows in view of a long list, and the keys reach every check", async () => {
-    const many: OpenedReport = {
-      ...opened,
-      checks: Array.from({ length: 1200 }, (_, i) => ({
-        id: `kernel.c${i}`,
-        category: "kernel",
-        title: `Check ${i}`,
-        status: "pass" as const,
-        summary: "",
-        anchor: `check-kernel.c${i}`,
-      })),
-    };
+    const many = withManyChecks(1200);
     setup({ opened: many });
     const items = screen.getAllByTestId("check-item");
     expect(items.length).toBeGreaterThan(10);
@@ -232,17 +237,7 @@ describe("checks beside the report", () => {
   });
 
   it("scrolls the check it was opened at into view", () => {
-    const many: OpenedReport = {
-      ...opened,
-      checks: Array.from({ length: 500 }, (_, i) => ({
-        id: `kernel.c${i}`,
-        category: "kernel",
-        title: `Check ${i}`,
-        status: "pass" as const,
-        summary: "",
-        anchor: `check-kernel.c${i}`,
-      })),
-    };
+    const many = withManyChecks(500);
     render(ReportViewer, { props: { opened: many, onback: () => {}, focusCheck: "kernel.c400" } });
     const row = screen.getAllByTestId("check-item").find((i) => i.dataset.check === "kernel.c400");
     expect(row?.classList.contains("current")).toBe(true);
