@@ -1,3 +1,5 @@
+import { tick } from "svelte";
+
 /**
  * A windowed list: every row has one height, so which rows are in view is computed from
  * the scroll offset and the viewport's height, never measured row by row. Only those rows
@@ -142,6 +144,21 @@ export class VirtualWindow {
   /** Scroll so row `index` is in view (nothing moves when it already is). */
   reveal(index: number, reveal: Reveal = "nearest") {
     this.#scrollTo(revealOffset(index, this.scrollTop, this.viewH, this.rowH, reveal));
+  }
+
+  /**
+   * Scrolls row `index` (clamped) into view and, once it is drawn, focuses the element
+   * `selector(i)` finds in the window. Returns that element, or null when there is no row or
+   * it is not drawn yet.
+   */
+  async focusRow(index: number, selector: (i: number) => string, reveal: Reveal = "nearest"): Promise<HTMLElement | null> {
+    const i = this.clamp(index);
+    if (i < 0) return null;
+    this.reveal(i, reveal);
+    await tick();
+    const target = this.element?.querySelector<HTMLElement>(selector(i)) ?? null;
+    target?.focus();
+    return target;
   }
 
   /** Back to the first row. */
