@@ -86,6 +86,23 @@ ensure_tauri_cli() {
   echo "$TAURI_CLI_VERSION" > "$TOOLS/tauri-cli.version"
 }
 
+# The build and the tests need room: a clean CI build of the workspace and its test binaries
+# takes about BUILD_SPACE_GB in target/ (measured), the tests' temp files a few hundred MB more.
+# Says so up front, with the figures, rather than failing deep in a compile.
+BUILD_SPACE_GB=5
+check_disk_space() {
+  mkdir -p "$ROOT/target"
+  local avail_kb used_kb need_kb
+  avail_kb=$(df -Pk "$ROOT/target" | awk 'NR == 2 { print $4 }')
+  used_kb=$(du -sk "$ROOT/target" 2>/dev/null | awk '{ print $1 }')
+  need_kb=$(( BUILD_SPACE_GB * 1024 * 1024 - used_kb ))
+  log "disk: $(( avail_kb / 1024 )) MB free where target/ is ($(( used_kb / 1024 )) MB used by it)"
+  if [ "$need_kb" -gt "$avail_kb" ]; then
+    printf '\033[1;33mwarning:\033[0m a clean build needs about %s GB in target/; only %s MB are free: the build may fail with "No space left on device"\n' \
+      "$BUILD_SPACE_GB" "$(( avail_kb / 1024 ))" >&2
+  fi
+}
+
 # Whether this is CI (CI=true or CI=1), as tests/src/skip.rs decides it.
 is_ci() {
   case "${CI:-}" in true|TRUE|True|1) return 0 ;; *) return 1 ;; esac
