@@ -284,6 +284,7 @@ fn an_archive_with_iggy_data_shows_its_iggy_data_page_in_the_sandboxed_frame() {
         .exec("return document.body.innerText;", json!([]))
         .unwrap();
     app.leave_frame().unwrap();
+    page_follows_the_apps_dark_theme(&app, "the Iggy data page");
     app.screenshot("viewer-iggy-data").unwrap();
     let text = text.as_str().unwrap_or_default();
     assert!(text.contains("Iggy data: Snapshot of"), "{text}");
@@ -344,5 +345,37 @@ fn the_archives_files_are_listed_and_read_in_the_sandboxed_frame_never_rendered(
         "{}",
         &report[..report.len().min(80)]
     );
+    page_follows_the_apps_dark_theme(&app, "a file page");
     app.screenshot_themes("viewer-files").unwrap();
+}
+
+/// Sets the app's theme to dark and waits for the page in the viewer's frame to turn dark:
+/// its root says so and its background is the dark one, so its one script (the theme
+/// listener, allowed by its hash) ran. Then clears the app's theme again.
+fn page_follows_the_apps_dark_theme(app: &App, what: &str) {
+    let state = |a: &App| -> anyhow::Result<String> {
+        let frame = a.by_testid("report-frame")?;
+        a.enter_frame(&frame)?;
+        let v = a.exec(
+            "return document.documentElement.getAttribute('data-theme') + '|' + \
+             getComputedStyle(document.body).backgroundColor;",
+            json!([]),
+        );
+        a.leave_frame()?;
+        Ok(v?.as_str().unwrap_or_default().to_owned())
+    };
+    app.exec("document.documentElement.dataset.theme = 'dark';", json!([]))
+        .unwrap();
+    let mut last = String::new();
+    let dark = app.wait_for(
+        &format!("{what} in the app's dark theme"),
+        Duration::from_secs(10),
+        |a| {
+            last = state(a)?;
+            Ok(last == "dark|rgb(20, 22, 26)")
+        },
+    );
+    app.exec("delete document.documentElement.dataset.theme;", json!([]))
+        .unwrap();
+    assert!(dark.is_ok(), "{what} stayed {last:?}");
 }

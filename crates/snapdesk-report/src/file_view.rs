@@ -5,7 +5,7 @@
 
 use crate::archive::{FileBytes, FileKind};
 use crate::render::escape;
-use crate::view::{escape_wrapped, PAGE_STYLE};
+use crate::view::{escape_wrapped, own_page_head, PAGE_STYLE};
 
 /// The most of a text file shown.
 pub const TEXT_SHOWN: u64 = 1024 * 1024;
@@ -26,12 +26,8 @@ const HEX_STYLE: &str = ".hex{white-space:pre;font:12px/1.45 ui-monospace,monosp
 /// The page for `name`, whose first bytes are `file`.
 pub fn file_page(name: &str, kind: FileKind, file: &FileBytes) -> String {
     let mut out = String::with_capacity(file.bytes.len() * 2 + 1024);
-    out.push_str("<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>");
-    escape(name, &mut out);
-    out.push_str("</title><style>");
-    out.push_str(PAGE_STYLE);
-    out.push_str(HEX_STYLE);
-    out.push_str("</style></head><body><header><h1>");
+    own_page_head(name, &[PAGE_STYLE, HEX_STYLE], &mut out);
+    out.push_str("<header><h1>");
     escape(name, &mut out);
     out.push_str("</h1></header><section>");
     if file.truncated {

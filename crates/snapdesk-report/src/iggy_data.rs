@@ -76,16 +76,14 @@ fn esc(s: &str) -> String {
 
 /// The section as a page of its own, in the report's style: what a viewer shows beside any
 /// report whose archive carries Iggy data (reports made before the section existed, or by
-/// the Supervisor). No script; every value escaped.
+/// the Supervisor). Its one script is the theme listener; every value escaped.
 pub fn page(title: &str, s: &IggyDataSection) -> String {
     let mut out = String::with_capacity(8 * 1024 + s.rows.len() * 200);
+    crate::view::own_page_head(title, &[crate::render::CSS], &mut out);
     let _ = write!(
         out,
-        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
-<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">\
-<title>{t}</title><style>{css}</style></head><body><header class=\"top\"><h1>{t}</h1></header><main>",
-        t = esc(title),
-        css = crate::render::CSS,
+        "<header class=\"top\"><h1>{t}</h1></header><main>",
+        t = esc(title)
     );
     render_section(s, &mut out);
     out.push_str("</main></body></html>\n");

@@ -228,24 +228,70 @@ fn too_large_because(o: &OpenedArchive, limits: &ParseLimits) -> Option<String> 
     None
 }
 
+/// The one message the viewer sends a page: the app's theme (`light`, `dark`, or none to
+/// follow the system), which becomes the page root's `data-theme` (our report format and the
+/// pages Snapdesk builds read it). Only the parent window is listened to, and only those two
+/// words are applied.
+macro_rules! theme_listener {
+    () => {
+        "window.addEventListener('message',function(e){var d=e.data;\
+if(e.source!==parent||!d||d.type!=='snapdesk-theme')return;var r=document.documentElement;\
+if(d.theme==='light'||d.theme==='dark')r.setAttribute('data-theme',d.theme);\
+else r.removeAttribute('data-theme');});"
+    };
+}
+
+/// The theme listener alone: the one script of the pages Snapdesk builds itself (a file, the
+/// Iggy data, text sections, a notice). Their own CSP lets this script run, by its hash, and
+/// nothing else, whatever text from the archive they show.
+pub const THEME_SCRIPT: &str = theme_listener!();
+
 /// The one message a report page may send its viewer: "the person clicked this web link".
 /// A capturing click listener, first in the page, stops the navigation (the frame could
 /// not leave anyway: the viewer's CSP and navigation guard refuse it) and posts the link's
 /// full address to the parent, which asks the person before a browser gets it. A hostile
 /// page can post any address this way, as it could write any link: the person still reads
-/// the whole address and decides.
-///
-/// The one message the viewer sends a page: the app's theme (`light`, `dark`, or none to
-/// follow the system), which becomes the page root's `data-theme` (our report format
-/// reads it). Only the parent window is listened to, and only those two words are applied.
-pub const LINK_BRIDGE: &str = "<script>document.addEventListener('click',function(e){\
+/// the whole address and decides. Then the theme listener ([`THEME_SCRIPT`]).
+pub const LINK_BRIDGE: &str = concat!(
+    "<script>document.addEventListener('click',function(e){\
 var a=e.target&&e.target.closest?e.target.closest('a[href]'):null;\
 if(!a||!/^https?:/i.test(a.href))return;e.preventDefault();\
-parent.postMessage({type:'snapdesk-link',url:a.href},'*');},true);\
-window.addEventListener('message',function(e){var d=e.data;\
-if(e.source!==parent||!d||d.type!=='snapdesk-theme')return;var r=document.documentElement;\
-if(d.theme==='light'||d.theme==='dark')r.setAttribute('data-theme',d.theme);\
-else r.removeAttribute('data-theme');});</script>";
+parent.postMessage({type:'snapdesk-link',url:a.href},'*');},true);",
+    theme_listener!(),
+    "</script>"
+);
+
+/// The CSP of the pages Snapdesk builds: inline styles, and [`THEME_SCRIPT`] by its hash;
+/// nothing else runs or loads.
+pub fn own_page_csp() -> &'static str {
+    static CSP: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+        use base64::Engine as _;
+        use sha2::Digest as _;
+        let hash = sha2::Sha256::digest(THEME_SCRIPT.as_bytes());
+        format!(
+            "default-src 'none'; style-src 'unsafe-inline'; script-src 'sha256-{}'",
+            base64::engine::general_purpose::STANDARD.encode(hash)
+        )
+    });
+    &CSP
+}
+
+/// The start of a page Snapdesk builds, up to `<body>`: its CSP, `title`, the styles in
+/// `css`, and the theme listener.
+pub(crate) fn own_page_head(title: &str, css: &[&str], out: &mut String) {
+    out.push_str("<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">");
+    out.push_str("<meta http-equiv=\"Content-Security-Policy\" content=\"");
+    out.push_str(own_page_csp());
+    out.push_str("\"><title>");
+    escape(title, out);
+    out.push_str("</title><style>");
+    for c in css {
+        out.push_str(c);
+    }
+    out.push_str("</style><script>");
+    out.push_str(THEME_SCRIPT);
+    out.push_str("</script></head><body>");
+}
 
 /// `html` with [`LINK_BRIDGE`] placed right after its `<head>` tag (or first, when it has
 /// none), so that it runs before the page's own scripts. Built once, when the report opens.
@@ -293,21 +339,22 @@ pub fn prepare(o: &OpenedArchive, limits: &ParseLimits) -> PreparedView {
     }
 }
 
-pub(crate) const PAGE_STYLE: &str = "body{margin:0;font:13px/1.45 system-ui,sans-serif;background:#fbfbfc;color:#1b1d22}\
-@media (prefers-color-scheme:dark){body{background:#14161a;color:#e6e8ec}pre{background:#22262d!important}}\
+/// The style of the plain pages (a file, text sections, a notice): light, dark with the
+/// system, or as the app's theme says (`data-theme`, set by [`THEME_SCRIPT`]).
+pub(crate) const PAGE_STYLE: &str = ":root{--bg:#fbfbfc;--fg:#1b1d22;--code:#f3f4f7;color-scheme:light}\
+@media (prefers-color-scheme:dark){:root:not([data-theme=light]){--bg:#14161a;--fg:#e6e8ec;--code:#22262d;color-scheme:dark}}\
+:root[data-theme=dark]{--bg:#14161a;--fg:#e6e8ec;--code:#22262d;color-scheme:dark}\
+body{margin:0;font:13px/1.45 system-ui,sans-serif;background:var(--bg);color:var(--fg)}\
 header{padding:14px 20px;border-bottom:1px solid #8884}h1{font-size:16px;margin:0}nav{padding:8px 20px}\
 nav a{margin-right:14px;color:inherit}section{padding:0 20px}h2{font-size:14px;margin:16px 0 6px}\
-pre{background:#f3f4f7;padding:10px;border-radius:4px;overflow:auto;font:12px/1.4 ui-monospace,monospace;white-space:pre-wrap}\
+pre{background:var(--code);padding:10px;border-radius:4px;overflow:auto;font:12px/1.4 ui-monospace,monospace;white-space:pre-wrap}\
 .note{margin:6px 0;padding:6px 10px;border-left:3px solid #c08a00;background:#c08a0014}";
 
 /// A plain page that says why nothing else is shown.
 pub fn notice_page(title: &str, text: &str) -> String {
-    let mut out =
-        String::from("<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>");
-    escape(title, &mut out);
-    out.push_str("</title><style>");
-    out.push_str(PAGE_STYLE);
-    out.push_str("</style></head><body><header><h1>");
+    let mut out = String::with_capacity(2048);
+    own_page_head(title, &[PAGE_STYLE], &mut out);
+    out.push_str("<header><h1>");
     escape(title, &mut out);
     out.push_str("</h1></header><section><p class=\"note\" role=\"note\">");
     escape(text, &mut out);
@@ -343,11 +390,8 @@ pub(crate) fn escape_wrapped(text: &str, out: &mut String) {
 /// sections say so where they are.
 pub fn sections_page(title: &str, sections: &[TextSection], left_out: usize) -> String {
     let mut out = String::with_capacity(sections.iter().map(|s| s.text.len() + 200).sum());
-    out.push_str("<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>");
-    escape(title, &mut out);
-    out.push_str("</title><style>");
-    out.push_str(PAGE_STYLE);
-    out.push_str("</style></head><body><header><h1>");
+    own_page_head(title, &[PAGE_STYLE], &mut out);
+    out.push_str("<header><h1>");
     escape(title, &mut out);
     out.push_str("</h1></header><nav aria-label=\"Sections\">");
     for (i, s) in sections.iter().enumerate() {
@@ -510,5 +554,49 @@ mod link_bridge_tests {
         assert!(std::str::from_utf8(&header)
             .unwrap()
             .starts_with(LINK_BRIDGE));
+    }
+
+    /// Every page Snapdesk builds has one script, the theme listener, and a CSP that lets
+    /// that script run by its hash and nothing else: a `<script>` in the text it shows is
+    /// escaped, and one that slipped through would not run.
+    #[test]
+    fn own_pages_run_only_the_theme_listener_allowed_by_its_hash() {
+        use base64::Engine as _;
+        use sha2::Digest as _;
+        let planted = "<script>alert(1)</script>";
+        let file = crate::archive::FileBytes {
+            bytes: planted.as_bytes().to_vec(),
+            total: planted.len() as u64,
+            truncated: false,
+        };
+        let section = TextSection {
+            name: "a.txt".into(),
+            title: planted.into(),
+            text: planted.into(),
+            truncated: None,
+            left_out: None,
+        };
+        let pages = [
+            notice_page(planted, planted),
+            sections_page(planted, &[section], 1),
+            crate::file_view::file_page(planted, crate::archive::FileKind::Text, &file),
+            crate::iggy_data::page(planted, &crate::iggy_data::IggyDataSection::default()),
+        ];
+        let hash = base64::engine::general_purpose::STANDARD
+            .encode(sha2::Sha256::digest(THEME_SCRIPT.as_bytes()));
+        let meta = format!(
+            "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; \
+             style-src 'unsafe-inline'; script-src 'sha256-{hash}'\">"
+        );
+        for page in &pages {
+            assert_eq!(page.matches("<script").count(), 1, "{page}");
+            assert!(page.contains(&format!("<script>{THEME_SCRIPT}</script></head>")));
+            assert!(page.contains(&meta), "{page}");
+            assert!(page.contains("&lt;script&gt;alert(1)"), "{page}");
+            // The style answers the app's theme, not only the system's.
+            assert!(page.contains("[data-theme=dark]"), "{page}");
+        }
+        // The report's bridge carries the same listener.
+        assert!(LINK_BRIDGE.contains(THEME_SCRIPT));
     }
 }
