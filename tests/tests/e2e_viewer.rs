@@ -364,8 +364,11 @@ fn page_follows_the_apps_dark_theme(app: &App, what: &str) {
         a.leave_frame()?;
         Ok(v?.as_str().unwrap_or_default().to_owned())
     };
-    app.exec("document.documentElement.dataset.theme = 'dark';", json!([]))
-        .unwrap();
+    app.exec(
+        "document.documentElement.dataset.theme = 'dark';",
+        json!([]),
+    )
+    .unwrap();
     let mut last = String::new();
     let dark = app.wait_for(
         &format!("{what} in the app's dark theme"),
