@@ -107,8 +107,22 @@ fn search_compare_matrix_and_triage_on_a_library_the_cli_fills_while_the_app_run
     })
     .unwrap();
     shots(&app, "search");
-    query(&app, "");
+    // A query that matches nothing says so in the list's place, with a way back; the next
+    // one that matches draws its rows again.
+    query(&app, "zzznothingmatches");
+    app.wait_for("the no-match state", Duration::from_secs(10), |a| {
+        Ok(a.find_opt("[data-testid=library-no-match]")?.is_some())
+    })
+    .unwrap();
+    assert!(app.find_opt("[data-testid=library-row]").unwrap().is_none());
+    shots(&app, "no-match");
+    app.click_testid("library-clear-query").unwrap();
     wait_total(&app, 5);
+    app.wait_for("the rows again", Duration::from_secs(10), |a| {
+        Ok(a.find_opt("[data-testid=library-no-match]")?.is_none()
+            && a.find_opt("[data-testid=library-row]")?.is_some())
+    })
+    .unwrap();
 
     // Compare two entries: the two local collections.
     let rows = app

@@ -222,6 +222,22 @@ describe("catalog store", () => {
     expect(backend.calls.length - before).toBe(1);
   });
 
+  it("sends a query before the page draws the keystroke: in a microtask, one per task", async () => {
+    const backend = createFakeBackend({ entries });
+    catalog = createCatalog(backend);
+    await catalog.refresh();
+    const before = backend.calls.length;
+    catalog.setQuery("s");
+    catalog.setQuery("st");
+    catalog.setSort("size");
+    expect(backend.calls.length).toBe(before);
+    // A microtask later (no timer has run yet) the newest query is on its way, once.
+    await Promise.resolve();
+    expect(backend.calls.slice(before)).toEqual(["libraryBrowse"]);
+    await vi.waitFor(() => expect(catalog!.snapshot().shown).toBe("st"));
+    expect(backend.calls.length - before).toBe(1);
+  });
+
   it("sorts through the backend", async () => {
     const backend = createFakeBackend({ entries: [fakeEntry(1, { size: 5 }), fakeEntry(2, { size: 9 }), fakeEntry(3, { size: 1 })] });
     catalog = createCatalog(backend, { debounceMs: 0 });
