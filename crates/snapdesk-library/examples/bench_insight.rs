@@ -65,6 +65,8 @@ fn fill(dir: &Path) -> Result<(), Box<dyn std::error::Error>> {
                     ],
                 )?;
             }
+            // The entry's words, as the import indexes them (migration 8).
+            conn.execute(snapdesk_library::db::ENTRY_TERMS_INDEX, [id])?;
         }
     }
     conn.execute_batch("COMMIT")?;

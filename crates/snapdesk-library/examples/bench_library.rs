@@ -87,6 +87,8 @@ fn catalog(dir: &Path) -> anyhow_free::Result<()> {
                     ],
                 )?;
             }
+            // The entry's words, as the import indexes them (migration 8).
+            conn.execute(snapdesk_library::db::ENTRY_TERMS_INDEX, [id])?;
         }
         conn.execute_batch("COMMIT")?;
     }

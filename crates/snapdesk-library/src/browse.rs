@@ -323,12 +323,44 @@ mod tests {
             nonempty += usize::from(!fast.is_empty());
         }
         assert!(nonempty >= 6, "the queries matched too little to compare");
+        // One word alone is answered by the entries' words (migration 8): the same entries
+        // as the checks' index, for prefixes, whole words, words with punctuation around
+        // them; a word of two tokens or of other scripts takes the checks' index.
+        let mut by_terms = 0;
+        for text in [
+            "s", "sa", "sampl", "sample", "c", "check", "kernel", "node:", "(s)", "1", "zz", "a-b",
+            "é",
+        ] {
+            let q = Query::parse(text).unwrap();
+            by_terms += usize::from(q.entry_terms_match().is_some());
+            let (fast, join) = (ids(&q, true), ids(&q, false));
+            assert_eq!(fast, join, "{text}");
+        }
+        assert_eq!(by_terms, 11);
         // The match alone cannot tell a category from a word of one: the join decides.
         let q = Query::parse("category:kernel s").unwrap();
         assert!(!q.fts_covers_checks());
         assert_eq!(ids(&q, true), vec![1, 2]);
         let q = Query::parse("\"category:Kernel parameters\" s").unwrap();
         assert_eq!(ids(&q, true), vec![3]);
+        // An entry removed leaves the entries' words with it.
+        drop(conn);
+        lib.remove(2).unwrap();
+        let conn = lib.lock();
+        let docs: i64 = conn
+            .query_row("SELECT count(*) FROM entry_terms", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(docs, 2);
+        let mut args = Vec::new();
+        let wh = crate::entries::where_clause(&Query::parse("s").unwrap(), &mut args);
+        let left: Vec<i64> = conn
+            .prepare(&format!("SELECT e.id FROM entries e {wh} ORDER BY e.id"))
+            .unwrap()
+            .query_map(params_from_iter(args), |r| r.get(0))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        assert_eq!(left, vec![1, 3]);
     }
 
     #[test]

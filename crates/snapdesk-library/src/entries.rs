@@ -99,11 +99,18 @@ pub(crate) fn where_clause_with(q: &Query, args: &mut Vec<Value>, allow_covered:
         }
         // One pass over the matching checks, not one full-text query per entry: a correlated
         // `EXISTS (... MATCH ...)` ran the search once for each of 10,000 entries (3 s).
-        let cond = match narrowed {
+        let one_word = q.entry_terms_match().filter(|_| covered);
+        let cond = match (narrowed, one_word) {
+            // One word alone: the entries' own words answer, one row per entry (migration 8),
+            // however many checks hold it.
+            (_, Some(m)) => {
+                args.push(Value::Text(m));
+                "e.id IN (SELECT rowid FROM entry_terms WHERE entry_terms MATCH ?)".to_owned()
+            }
             // The match says it all: each matching check's id tells its entry, no row is read
             // (a one-letter prefix matches nearly every check: 3 to 4 times faster than the
             // join below).
-            Some(m) if covered => {
+            (Some(m), None) if covered => {
                 args.push(Value::Text(m));
                 format!(
                     "e.id IN (SELECT checks_fts.rowid >> {} FROM checks_fts WHERE checks_fts MATCH ?)",
@@ -113,7 +120,7 @@ pub(crate) fn where_clause_with(q: &Query, args: &mut Vec<Value>, allow_covered:
             // Each match's status, entry and category from the covering index `checks_rank`
             // (found by id alone: the `+` keeps the planner from probing once per status),
             // not from the check's row: a third of the time on 400,000 checks.
-            Some(m) => {
+            (Some(m), None) => {
                 let mut inner: Vec<String> = inner.iter().map(|c| format!("+{c}")).collect();
                 inner.push("checks_fts MATCH ?".into());
                 args.push(Value::Text(m));
@@ -123,7 +130,7 @@ pub(crate) fn where_clause_with(q: &Query, args: &mut Vec<Value>, allow_covered:
                     inner.join(" AND ")
                 )
             }
-            None => {
+            (None, None) => {
                 inner.insert(0, "c.entry_id = e.id".to_owned());
                 format!(
                     "EXISTS (SELECT 1 FROM checks c WHERE {})",

@@ -206,6 +206,25 @@ impl Query {
         )
     }
 
+    /// The match for the entries' words (`entry_terms`, migration 8), when it answers this
+    /// query exactly: one free-text word, no status or category, and one token in the word
+    /// (that index keeps words, not their order, so it cannot match a phrase). A word of
+    /// ASCII letters and digits, with other ASCII characters only around it ("node:"), is one
+    /// token to the index's tokenizer; other words take the checks' index.
+    pub fn entry_terms_match(&self) -> Option<String> {
+        if self.text.len() != 1 || !self.status.is_empty() || !self.category.is_empty() {
+            return None;
+        }
+        let word = &self.text[0];
+        let pieces = word
+            .split(|c: char| !c.is_ascii_alphanumeric())
+            .filter(|p| !p.is_empty())
+            .count();
+        (word.is_ascii() && pieces == 1)
+            .then(|| self.fts())
+            .flatten()
+    }
+
     /// [`Query::fts`], narrowed inside the full-text index to the checks of the wanted
     /// statuses (exactly: the index holds each check's status as one token no text makes, see
     /// `db::STATUS_KEY_MARK`) and categories (approximately: a category's words, not the

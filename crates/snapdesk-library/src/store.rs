@@ -419,6 +419,11 @@ fn insert_entry(
             check, id, k.check_id, k.category, k.title, k.status, k.summary, facts
         ])?;
     }
+    // The entry's words (migration 8). A catalog left at an older version (the tests of
+    // migrations) has no such index yet: migration 8 builds it from the checks.
+    if crate::db::version(tx)? >= crate::db::ENTRY_TERMS_VERSION {
+        tx.execute(crate::db::ENTRY_TERMS_INDEX, [id])?;
+    }
     Ok(id)
 }
 
