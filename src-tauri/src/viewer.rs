@@ -374,7 +374,8 @@ fn plain(status: StatusCode, text: &'static str) -> Response<Cow<'static, [u8]>>
         .unwrap_or_default()
 }
 
-/// The page a report gets when it reloads itself in a loop: a styled notice, no script.
+/// The page a report gets when it reloads itself in a loop: a styled notice whose one script
+/// is the theme listener (its CSP allows that script by hash, nothing else).
 fn paused() -> Response<Cow<'static, [u8]>> {
     let page = view::notice_page(
         "Report paused",
@@ -385,10 +386,7 @@ fn paused() -> Response<Cow<'static, [u8]>> {
         StatusCode::TOO_MANY_REQUESTS,
         "text/html; charset=utf-8",
     )
-    .header(
-        header::CONTENT_SECURITY_POLICY,
-        "default-src 'none'; style-src 'unsafe-inline'",
-    )
+    .header(header::CONTENT_SECURITY_POLICY, view::own_page_csp())
     .body(Cow::Owned(page.into_bytes()))
     .unwrap_or_else(|_| plain(StatusCode::TOO_MANY_REQUESTS, "Report paused."))
 }
@@ -546,7 +544,7 @@ mod tests {
         assert_eq!(paused.status(), StatusCode::TOO_MANY_REQUESTS);
         assert_eq!(
             header_of(&paused, header::CONTENT_SECURITY_POLICY),
-            "default-src 'none'; style-src 'unsafe-inline'"
+            view::own_page_csp()
         );
         assert_eq!(
             header_of(&paused, header::X_CONTENT_TYPE_OPTIONS),

@@ -207,11 +207,13 @@ pub const MIGRATIONS: &[&str] = &[
 pub const ENTRY_TERMS_VERSION: i64 = 8;
 
 /// Indexes the words of entry `?1`'s checks in `entry_terms` (migration 8): run once, after
-/// the entry's checks are inserted, in the same transaction. The columns are those the
+/// the entry's checks are inserted, in the same transaction (an entry without checks gets no
+/// row, as in the migration). Queries that use the index (`Query::entry_terms_match`) need
+/// a catalog at this version: `Library::open` always migrates to the latest. The columns are those the
 /// free text searches in `checks_fts`, so a one-word query finds the same entries in both.
 pub const ENTRY_TERMS_INDEX: &str = "INSERT INTO entry_terms(rowid, terms) \
      SELECT ?1, group_concat(concat_ws(' ', check_id, category, title, summary, facts), ' ') \
-     FROM checks WHERE entry_id = ?1";
+     FROM checks WHERE entry_id = ?1 HAVING count(*) > 0";
 
 /// The character in front of a check's status in the full-text index (migration 7): a
 /// private-use code point, a letter to the tokenizer, that free text never holds.

@@ -357,9 +357,13 @@ export function createCatalog(backend: Backend, options: CatalogOptions = {}): C
       const sent = performance.now();
       const answers = await Promise.all(pages.map((p) => backend.libraryBrowse(query, sort, p * size, size)));
       // The query's round trip, for the benchmark's breakdown of a keystroke (User Timing;
-      // only the last one is kept).
-      performance.clearMeasures?.("snapdesk:library-browse");
-      performance.measure?.("snapdesk:library-browse", { start: sent, detail: { query } });
+      // only the last one is kept). A timing that fails must not fail the answer.
+      try {
+        performance.clearMeasures("snapdesk:library-browse");
+        performance.measure("snapdesk:library-browse", { start: sent, detail: { query } });
+      } catch {
+        // No User Timing here: nothing to record.
+      }
       if (g !== gen || destroyed) return;
       const last = answers[answers.length - 1];
       shownGen = g;
