@@ -285,7 +285,7 @@ fn an_archive_with_iggy_data_shows_its_iggy_data_page_in_the_sandboxed_frame() {
         .unwrap();
     app.leave_frame().unwrap();
     page_follows_the_apps_dark_theme(&app, "the Iggy data page");
-    app.screenshot("viewer-iggy-data").unwrap();
+    app.screenshot_themes("viewer-iggy-data").unwrap();
     let text = text.as_str().unwrap_or_default();
     assert!(text.contains("Iggy data: Snapshot of"), "{text}");
     assert!(
